@@ -1,0 +1,323 @@
+//! `berth`: the command line. The only part of berth that reads files, the clock and the
+//! terminal; every stage it drives is pure.
+
+mod loader;
+mod output;
+mod report;
+
+use berth_diag::{Diagnostic, Diagnostics, Sources, codes};
+use berth_model::{EmitInput, Emitter, Model, OutputTree, ResourceGraph};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use report::DiagFormat;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const EXAMPLES: &str = "\
+Examples:
+  berth check examples/bank-multicluster
+  berth build examples/fleet --var-file fleet-16.json -o out/fleet
+  berth graph examples/esw-central --format mermaid
+  berth fmt --check examples
+  berth explain capacity::pods-per-node";
+
+/// berth compiles one spec language into Terraform, Helm charts and Docker host configs.
+#[derive(Parser)]
+#[command(name = "berth", version, about, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// How to print diagnostics.
+    #[arg(long = "diagnostics", value_enum, default_value = "human", global = true, env = "BERTH_DIAGNOSTICS")]
+    diagnostics: DiagFormat,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Checks a spec and reports every problem.
+    #[command(after_help = "Examples:\n  berth check examples/esw-central\n  berth check spec.hcl --var env=test --diagnostics json")]
+    Check(SpecArgs),
+    /// Builds every target of a spec into an output directory (replaced atomically).
+    #[command(after_help = "Examples:\n  berth build examples/bank-multicluster -o out/bank\n  berth build examples/fleet --var-file fleet-1.json -o out/fleet")]
+    Build {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// Output directory.
+        #[arg(short, long, value_name = "OUT")]
+        out: PathBuf,
+        /// Where secret files (private keys) go, mode 0600; default OUT.secrets beside OUT.
+        #[arg(long, value_name = "DIR")]
+        secrets_dir: Option<PathBuf>,
+    },
+    /// Prints the resource graph.
+    #[command(after_help = "Examples:\n  berth graph examples/esw-central --format dot | dot -Tsvg > graph.svg")]
+    Graph {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+    },
+    /// Rewrites spec files in canonical layout, keeping comments.
+    #[command(after_help = "Examples:\n  berth fmt examples\n  berth fmt --check .")]
+    Fmt {
+        /// Files or directories (searched recursively for .hcl files).
+        #[arg(default_value = ".")]
+        paths: Vec<String>,
+        /// Change nothing; exit 1 and list the files that are not formatted.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Explains a diagnostic code, or lists them all.
+    Explain {
+        /// A code such as capacity::pods-per-node; all codes when omitted.
+        code: Option<String>,
+    },
+    /// Prints shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Args)]
+struct SpecArgs {
+    /// A spec file or a directory of .hcl files.
+    spec: String,
+    /// Sets a variable: NAME=VALUE (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+    /// Reads variables from a file: .json, else HCL (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    var_files: Vec<String>,
+    /// The time checks take as now (RFC 3339), for reproducible runs.
+    #[arg(long, value_name = "TIMESTAMP", env = "BERTH_NOW")]
+    now: Option<String>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum GraphFormat {
+    Dot,
+    Json,
+    Mermaid,
+    Text,
+}
+
+/// The result of running the compiler stages on a spec.
+struct Compiled {
+    sources: Sources,
+    model: Option<Model>,
+    graph: Option<ResourceGraph>,
+    diags: Diagnostics,
+    sensitive: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let format = cli.diagnostics;
+    match run(cli.command, format) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(command: Command, format: DiagFormat) -> Result<ExitCode, String> {
+    match command {
+        Command::Check(spec) => {
+            let c = compile(&spec);
+            Ok(finish(&c, format, || {
+                if format == DiagFormat::Human && !c.diags.has_errors() {
+                    eprintln!("{}: ok", spec.spec);
+                }
+            }))
+        }
+        Command::Graph { spec, format: gf } => {
+            let c = compile(&spec);
+            let graph_format = match gf {
+                GraphFormat::Dot => berth_graph::Format::Dot,
+                GraphFormat::Json => berth_graph::Format::Json,
+                GraphFormat::Mermaid => berth_graph::Format::Mermaid,
+                GraphFormat::Text => berth_graph::Format::Text,
+            };
+            Ok(finish(&c, format, || {
+                if let Some(g) = &c.graph {
+                    print!("{}", berth_graph::render(g, graph_format));
+                }
+            }))
+        }
+        Command::Build { spec, out, secrets_dir } => {
+            let c = compile(&spec);
+            let mut outcome = Ok(());
+            let mut emit_diags = Diagnostics::new();
+            let code = if let (Some(model), Some(graph), false) = (&c.model, &c.graph, c.diags.has_errors()) {
+                let (tree, d) = emit(model, graph);
+                emit_diags = d;
+                if !emit_diags.has_errors() {
+                    let secrets = secrets_dir.unwrap_or_else(|| sibling(&out, "secrets"));
+                    outcome = output::write_tree(&tree, &out, &secrets).map(|w| {
+                        if format == DiagFormat::Human {
+                            let what = if w == output::Written::Unchanged { "unchanged" } else { "written" };
+                            eprintln!("{}: {} files {what}", out.display(), tree.len());
+                        }
+                    });
+                }
+                None
+            } else {
+                Some(())
+            };
+            let mut all = Compiled { diags: c.diags.clone(), ..c };
+            all.diags.extend(emit_diags);
+            let exit = finish(&all, format, || {});
+            outcome.map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            let _ = code;
+            Ok(exit)
+        }
+        Command::Fmt { paths, check } => fmt(&paths, check, format),
+        Command::Explain { code } => explain(code.as_deref()),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "berth", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Runs parse, resolve, check and graph; later stages run only on what earlier ones accepted.
+fn compile(spec: &SpecArgs) -> Compiled {
+    let mut sources = Sources::new();
+    let mut diags = Diagnostics::new();
+    let mut inputs = berth_resolve::Inputs::default();
+    for v in &spec.vars {
+        match v.split_once('=') {
+            Some((k, val)) => inputs.vars.push((k.trim().to_string(), val.to_string())),
+            None => diags.push(Diagnostic::error(&codes::VAR_UNDECLARED, None, format!("--var {v:?} is not NAME=VALUE")).with_help("write --var name=value")),
+        }
+    }
+    for f in &spec.var_files {
+        match std::fs::read_to_string(f) {
+            Ok(text) => inputs.var_files.push(sources.add(f.clone(), text)),
+            Err(e) => diags.push(Diagnostic::error(&codes::IO_READ, None, format!("cannot read variable file {f}: {e}")).with_help("check the --var-file path")),
+        }
+    }
+    let now_unix = match &spec.now {
+        Some(t) => match berth_check::formats::timestamp_unix(t) {
+            Ok(n) => n,
+            Err(e) => {
+                diags.push(Diagnostic::error(&codes::FORMAT_TIMESTAMP, None, format!("--now: {e}")).with_help(codes::FORMAT_TIMESTAMP.fix));
+                0
+            }
+        },
+        None => jiff::Timestamp::now().as_second(),
+    };
+    let (resolved, d) = berth_resolve::resolve(&loader::FsLoader, &mut sources, &spec.spec, &inputs);
+    diags.extend(d);
+    let Some(resolved) = resolved else {
+        return Compiled { sources, model: None, graph: None, diags, sensitive: Vec::new() };
+    };
+    let sensitive = resolved.sensitive_values.clone();
+    let (model, d) = berth_check::check(&resolved, berth_check::CheckContext { now_unix });
+    drop(resolved);
+    diags.extend(d);
+    let (graph, d) = berth_graph::build(&model);
+    diags.extend(d);
+    Compiled { sources, model: Some(model), graph: Some(graph), diags, sensitive }
+}
+
+/// Every build target, in output order.
+fn emitters() -> Vec<Box<dyn Emitter>> {
+    Vec::new()
+}
+
+/// Runs every emitter; berth's own graph and placement reports go beside the targets.
+fn emit(model: &Model, graph: &ResourceGraph) -> (OutputTree, Diagnostics) {
+    let mut tree = OutputTree::new();
+    let mut diags = Diagnostics::new();
+    tree.add("berth/graph.json", berth_graph::render(graph, berth_graph::Format::Json));
+    tree.add("berth/placement.json", berth_check::placement_report(model));
+    let input = EmitInput { model, graph };
+    for e in emitters() {
+        let (files, d) = e.emit(input);
+        tree.merge_under(e.target(), files);
+        diags.extend(d);
+    }
+    (tree, diags)
+}
+
+/// Prints diagnostics, then runs `on_success` if there are no errors; returns the exit code.
+fn finish(c: &Compiled, format: DiagFormat, on_success: impl FnOnce()) -> ExitCode {
+    let diags = c.diags.clone().sorted();
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let text = report::render(&diags, &c.sources, format, color, &c.sensitive);
+    match format {
+        DiagFormat::Json => print!("{text}"),
+        DiagFormat::Human => eprint!("{text}"),
+    }
+    let _ = std::io::stdout().flush();
+    if diags.iter().any(Diagnostic::is_error) {
+        return ExitCode::from(1);
+    }
+    on_success();
+    ExitCode::SUCCESS
+}
+
+fn sibling(out: &Path, suffix: &str) -> PathBuf {
+    let name = out.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    out.with_file_name(format!("{name}.{suffix}"))
+}
+
+fn fmt(paths: &[String], check: bool, format: DiagFormat) -> Result<ExitCode, String> {
+    let files = loader::spec_files(paths)?;
+    let mut sources = Sources::new();
+    let mut diags = Diagnostics::new();
+    let mut unformatted = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+        let formatted = match berth_syntax::format::format_source(&text) {
+            Ok(f) => f,
+            Err(_) => {
+                let id = sources.add(path.clone(), text);
+                if let Err(d) = berth_syntax::parse(&sources, id) {
+                    diags.push(*d);
+                }
+                continue;
+            }
+        };
+        if formatted != text {
+            unformatted.push(path.clone());
+            if !check {
+                output::write_file(Path::new(path), formatted.as_bytes()).map_err(|e| format!("{path}: {e}"))?;
+            }
+        }
+    }
+    let c = Compiled { sources, model: None, graph: None, diags, sensitive: Vec::new() };
+    let code = finish(&c, format, || {});
+    for f in &unformatted {
+        println!("{f}");
+    }
+    if check && !unformatted.is_empty() {
+        eprintln!("{} file(s) not in canonical format; run `berth fmt`", unformatted.len());
+        return Ok(ExitCode::from(1));
+    }
+    Ok(code)
+}
+
+fn explain(code: Option<&str>) -> Result<ExitCode, String> {
+    match code {
+        None => {
+            for c in berth_diag::ALL_CODES {
+                println!("{:<32} {}", c.name, c.summary);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(name) => {
+            let Some(c) = berth_diag::Code::by_name(name) else {
+                let hint = berth_diag::did_you_mean(name, berth_diag::ALL_CODES.iter().map(|c| c.name)).map(|s| format!("; did you mean {s}?")).unwrap_or_default();
+                return Err(format!("no diagnostic code {name:?}{hint} (`berth explain` lists them)"));
+            };
+            println!("{}: {}\n\n{}\n\nFix: {}", c.name, c.summary, c.explanation, c.fix);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

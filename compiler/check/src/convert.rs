@@ -1,0 +1,559 @@
+//! Conversion of resolved instances into the typed model, one kind at a time.
+
+use crate::formats;
+use crate::read::{Reader, port_of};
+use berth_diag::{Diagnostic, Diagnostics, Span, codes, did_you_mean};
+use berth_model::schema::{self, BlockSchema};
+use berth_model::*;
+use berth_resolve::{Resolved, Resource};
+use berth_stdlib::catalogue;
+use std::collections::{BTreeMap, HashMap};
+
+/// Model indices of every resource, by address, for resolving references.
+struct Index {
+    by_address: HashMap<Address, usize>,
+}
+
+impl Index {
+    fn get(&self, address: &Address) -> Option<usize> {
+        self.by_address.get(address).copied()
+    }
+}
+
+pub(crate) fn convert(resolved: &Resolved, diags: &mut Diagnostics) -> Model {
+    let mut per_kind: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_address = HashMap::new();
+    let mut names: HashMap<(&str, &str), Span> = HashMap::new();
+    let mut accepted = Vec::new();
+    for r in &resolved.resources {
+        if let Err(message) = formats::dns_label(&r.name) {
+            diags.push(
+                Diagnostic::error(&codes::SCHEMA_NAME, r.span, format!("{} has an invalid name: {message}", r.address))
+                    .with_label("this name")
+                    .with_help("rename it, or set `name` to a DNS label"),
+            );
+        }
+        if let Some(first) = names.insert((r.schema.name, r.name.as_str()), r.span) {
+            diags.push(
+                Diagnostic::error(&codes::SCHEMA_DUPLICATE_NAME, r.span, format!("two {}s are named {:?}", r.schema.name, r.name))
+                    .with_label("second one")
+                    .with_note(first, "first one")
+                    .with_help("names are unique per kind after for_each and count; rename one"),
+            );
+            continue;
+        }
+        let n = per_kind.entry(r.schema.name).or_default();
+        by_address.insert(r.address.clone(), *n);
+        *n += 1;
+        accepted.push(r);
+    }
+    let index = Index { by_address };
+    let mut model = Model::default();
+    let mut cx = Cx { index: &index, diags, env_of: Vec::new() };
+    for r in &accepted {
+        let reader = Reader::new(&r.body, r.schema, r.span, cx.diags);
+        let meta = cx.meta(r, &reader);
+        match r.schema.name {
+            "host" => model.hosts.push(cx.host(r, &reader, meta)),
+            "container" => model.containers.push(cx.container(&reader, meta)),
+            "cluster" => model.clusters.push(cx.cluster(r, &reader, meta)),
+            "service" => model.services.push(cx.service(&reader, meta)),
+            "release" => model.releases.push(cx.release(&reader, meta)),
+            "image" => model.images.push(cx.image(r, &reader, meta)),
+            "issuer" => model.issuers.push(cx.issuer(&reader, meta)),
+            "certificate" => model.certificates.push(cx.certificate(&reader, meta)),
+            "forward" => model.forwards.push(cx.forward(&reader, meta)),
+            "environment" => model.environments.push(cx.environment(&reader, meta)),
+            other => unreachable!("resource kind {other} has no conversion"),
+        }
+    }
+    let all_hosts: Vec<usize> = (0..model.hosts.len()).collect();
+    for c in &mut model.containers {
+        if c.candidate_hosts.is_empty() {
+            c.candidate_hosts = all_hosts.clone();
+        }
+    }
+    for f in &mut model.forwards {
+        if f.target_port == 0 {
+            f.target_port = match f.target {
+                ForwardTarget::Service(s) => model.services.get(s).and_then(|s| s.ports.values().next().copied()).unwrap_or(f.port),
+                ForwardTarget::Container(_) => f.port,
+            };
+        }
+    }
+    model.outputs = resolved
+        .outputs
+        .iter()
+        .map(|o| Output { name: o.name.clone(), value: o.value.clone(), sensitive: o.sensitive })
+        .collect();
+    model
+}
+
+struct Cx<'a> {
+    index: &'a Index,
+    diags: &'a mut Diagnostics,
+    env_of: Vec<usize>,
+}
+
+impl Cx<'_> {
+    fn meta(&mut self, r: &Resource, reader: &Reader<'_>) -> Meta {
+        let environment = reader.reference("environment", self.diags).and_then(|(a, s)| self.resolve(&a, s));
+        if let Some(e) = environment {
+            self.env_of.push(e);
+        }
+        // `wait_for` is a wait at run time (DNS), not an order of creation.
+        let waits: Vec<&Address> = r.body.attr("wait_for").and_then(|a| a.value.as_list()).unwrap_or_default().iter().filter_map(|v| v.as_ref().map(|r| &r.address)).collect();
+        let mut depends_on: Vec<Address> = r.references.iter().filter(|a| !waits.contains(a)).cloned().collect();
+        for (a, span) in &r.depends_on {
+            if self.index.get(&a.resource()).is_none() {
+                self.dangling(a, *span);
+            }
+            depends_on.push(a.clone());
+        }
+        depends_on.sort();
+        depends_on.dedup();
+        Meta { address: r.address.clone(), name: r.name.clone(), span: r.span, environment, depends_on }
+    }
+
+    fn resolve(&mut self, address: &Address, span: Span) -> Option<usize> {
+        let found = self.index.get(address);
+        if found.is_none() {
+            self.dangling(address, span);
+        }
+        found
+    }
+
+    fn dangling(&mut self, address: &Address, span: Span) {
+        self.diags.push(
+            Diagnostic::error(&codes::REF_UNKNOWN, span, format!("{address} was dropped because of an earlier error"))
+                .with_help("fix the errors reported for it first"),
+        );
+    }
+
+    fn instance_type(&mut self, name: &str, span: Span) -> Option<&'static catalogue::InstanceType> {
+        let found = catalogue::instance_type(name);
+        if found.is_none() {
+            let mut d = Diagnostic::error(&codes::CATALOGUE_INSTANCE_TYPE, span, format!("unknown instance type {name:?}"))
+                .with_label("not in the catalogue");
+            d = match did_you_mean(name, catalogue::instance_types().iter().map(|t| t.name.as_str())) {
+                Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
+                None => d.with_help(codes::CATALOGUE_INSTANCE_TYPE.fix),
+            };
+            self.diags.push(d);
+        }
+        found
+    }
+
+    fn host(&mut self, r: &Resource, rd: &Reader<'_>, meta: Meta) -> Host {
+        let d = &mut *self.diags;
+        let instance_type = rd.string("instance_type", d).unwrap_or_default();
+        let it = if instance_type.is_empty() { None } else { self.instance_type(&instance_type, rd.span_of("instance_type")) };
+        let d = &mut *self.diags;
+        let vol_schema = schema_block("host", "volume");
+        let mut volumes = Vec::new();
+        for b in rd.blocks("volume") {
+            let v = Reader::new(&b.body, vol_schema, b.span, d);
+            volumes.push(Volume {
+                address: b.address.clone(),
+                name: b.name.clone().unwrap_or_default(),
+                span: b.span,
+                volume_type: v.string("type", d).unwrap_or_default(),
+                size_gib: v.size("size", true, d).map_or(0, |b| b.div_ceil(1 << 30)),
+                iops: v.integer("iops", d),
+                throughput: v.integer("throughput", d),
+                device: v.string("device", d).unwrap_or_default(),
+                mount: v.string("mount", d).unwrap_or_default(),
+                filesystem: v.string("filesystem", d).unwrap_or_default(),
+                iops_demand: v.integer("iops_demand", d),
+            });
+        }
+        let docker_schema = schema_block("host", "docker");
+        let empty = berth_resolve::Body::default();
+        let docker_block = rd.blocks("docker").next();
+        let dk = Reader::new(docker_block.map_or(&empty, |b| &b.body), docker_schema, docker_block.map_or(r.span, |b| b.span), d);
+        let data_root = dk
+            .string("data_root", d)
+            .unwrap_or_else(|| volumes.first().map_or_else(|| "/var/lib/docker".to_string(), |v| format!("{}/docker", v.mount.trim_end_matches('/'))));
+        let docker = DockerEngine {
+            data_root,
+            log_driver: dk.string("log_driver", d).unwrap_or_default(),
+            log_max_size: dk.string("log_max_size", d).unwrap_or_default(),
+            log_max_file: dk.integer("log_max_file", d).unwrap_or(5) as u32,
+            address_pool_base: dk.string("address_pool_base", d).unwrap_or_default(),
+            address_pool_size: dk.integer("address_pool_size", d).map_or(0, |n| n.min(32) as u8),
+            live_restore: dk.bool("live_restore", d).unwrap_or(true),
+            max_concurrent_downloads: dk.integer("max_concurrent_downloads", d).unwrap_or(3) as u32,
+            cpu_overcommit: dk.number("cpu_overcommit", d).unwrap_or(4.0),
+        };
+        Host {
+            meta,
+            vcpus: it.map_or(0, |t| t.vcpus),
+            memory_mib: it.map_or(0, |t| t.memory_mib),
+            instance_type,
+            ami: rd.string("ami", d).unwrap_or_default(),
+            zone: rd.string("zone", d).unwrap_or_default(),
+            subnet: rd.string("subnet", d),
+            security_groups: rd.strings("security_groups", d),
+            tags: rd.string_map("tags", d),
+            sysctls: rd.string_map("sysctls", d),
+            endpoint: rd.string("endpoint", d),
+            volumes,
+            docker,
+        }
+    }
+
+    fn container(&mut self, rd: &Reader<'_>, meta: Meta) -> Container {
+        let d = &mut *self.diags;
+        let placement_schema = schema_block("container", "placement");
+        let empty = berth_resolve::Body::default();
+        let pb = rd.blocks("placement").next();
+        let p = Reader::new(pb.map_or(&empty, |b| &b.body), placement_schema, pb.map_or(rd.span(), |b| b.span), d);
+        let strategy = match p.string("strategy", d).as_deref() {
+            Some("bin-pack") => ContainerStrategy::BinPack,
+            Some("pinned") => ContainerStrategy::Pinned,
+            _ => ContainerStrategy::RoundRobin,
+        };
+        let hosts = p.references("hosts", d);
+        if strategy == ContainerStrategy::Pinned && hosts.len() != 1 {
+            d.push(
+                Diagnostic::error(&codes::PLACEMENT_STRATEGY, p.span_of("hosts"), format!("a pinned container names exactly one host, not {}", hosts.len()))
+                    .with_label("expected one host")
+                    .with_help("write hosts = [host.NAME]"),
+            );
+        }
+        let candidate_hosts = hosts.iter().filter_map(|(a, s)| self.resolve(a, *s)).collect();
+        let d = &mut *self.diags;
+        Container {
+            meta,
+            image: rd.string("image", d).unwrap_or_default(),
+            cpus: rd.number("cpus", d).unwrap_or(0.0),
+            memory_bytes: rd.size("memory", false, d).unwrap_or(0),
+            restart: rd.string("restart", d).unwrap_or_default(),
+            networks: rd.strings("networks", d),
+            ports: rd.strings("ports", d),
+            env: rd.string_map("env", d),
+            command: rd.strings("command", d),
+            healthcheck: rd.strings("healthcheck", d),
+            volumes: rd.strings("volumes", d),
+            iops_demand: rd.integer("iops_demand", d),
+            strategy,
+            candidate_hosts,
+        }
+    }
+
+    fn cluster(&mut self, r: &Resource, rd: &Reader<'_>, meta: Meta) -> Cluster {
+        let pool_schema = schema_block("cluster", "node_pool");
+        let mut node_pools = Vec::new();
+        for b in rd.blocks("node_pool") {
+            let d = &mut *self.diags;
+            let p = Reader::new(&b.body, pool_schema, b.span, d);
+            let instance_type = p.string("instance_type", d).unwrap_or_default();
+            let min = p.integer("min", d).unwrap_or(0);
+            let max = p.integer("max", d).unwrap_or(0);
+            let desired = p.integer("desired", d).unwrap_or(min);
+            let explicit = p.integer("max_pods", d);
+            let prefix_delegation = p.bool("prefix_delegation", d).unwrap_or(false);
+            let system = p.bool("system", d).unwrap_or(false);
+            let labels = p.string_map("labels", d);
+            let taints = p.strings("taints", d);
+            let it = if instance_type.is_empty() { None } else { self.instance_type(&instance_type, p.span_of("instance_type")) };
+            let limit = it.map_or(0, |t| if prefix_delegation { t.eks_max_pods_prefix_delegation().unwrap_or(t.eks_max_pods()) } else { t.eks_max_pods() });
+            node_pools.push(NodePool {
+                address: b.address.clone(),
+                name: b.name.clone().unwrap_or_default(),
+                span: b.span,
+                instance_type,
+                min,
+                desired,
+                max,
+                labels,
+                taints,
+                max_pods: explicit.unwrap_or(u64::from(limit)),
+                max_pods_explicit: explicit.is_some(),
+                prefix_delegation,
+                system,
+            });
+        }
+        let d = &mut *self.diags;
+        let lb_schema = schema_block("cluster", "load_balancer");
+        let subnets = rd.strings("subnets", d);
+        let load_balancer = rd.blocks("load_balancer").next().map(|b| {
+            let l = Reader::new(&b.body, lb_schema, b.span, d);
+            let lb_subnets = l.strings("subnets", d);
+            LoadBalancer { internal: l.bool("internal", d).unwrap_or(true), subnets: if lb_subnets.is_empty() { subnets.clone() } else { lb_subnets } }
+        });
+        let _ = r;
+        Cluster {
+            context: rd.string("context", d).unwrap_or_else(|| meta.name.clone()),
+            meta,
+            provider: rd.string("provider", d).unwrap_or_default(),
+            version: rd.string("version", d).unwrap_or_default(),
+            region: rd.string("region", d).unwrap_or_default(),
+            subnets,
+            max_pods: rd.integer("max_pods", d),
+            role_arn: rd.string("role_arn", d),
+            node_role_arn: rd.string("node_role_arn", d),
+            dns_suffix: rd.string("dns_suffix", d).unwrap_or_default(),
+            node_pools,
+            load_balancer,
+            pod_capacity: 0,
+        }
+    }
+
+    fn service(&mut self, rd: &Reader<'_>, meta: Meta) -> Service {
+        let d = &mut *self.diags;
+        let mut ports = BTreeMap::new();
+        if let Some(attr) = rd.attr("ports") {
+            match attr.value.as_object() {
+                Some(map) => {
+                    for (i, (name, v)) in map.iter().enumerate() {
+                        if let Some(p) = port_of(v, attr.element_span(i), "ports", d) {
+                            ports.insert(name.clone(), p);
+                        }
+                    }
+                }
+                None => d.push(
+                    Diagnostic::error(&codes::SCHEMA_WRONG_TYPE, attr.span, format!("`ports` must be a map of names to ports, not {}", attr.value.type_name()))
+                        .with_label("expected { name = port }")
+                        .with_help("write ports = { http = 8080 }"),
+                ),
+            }
+        }
+        let cpu = rd.string("cpu", d).or_else(|| rd.number("cpu", &mut Diagnostics::new()).map(|n| format_number(n)));
+        let cpu_millis = cpu.as_deref().and_then(|c| match formats::cpu_millis(c) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                d.push(Diagnostic::error(&codes::FORMAT_QUANTITY, rd.span_of("cpu"), e).with_label("expected a CPU quantity").with_help(codes::FORMAT_QUANTITY.fix));
+                None
+            }
+        });
+        let memory = rd.string("memory", d);
+        if let Some(m) = &memory
+            && let Err(e) = formats::size_bytes(m)
+        {
+            d.push(Diagnostic::error(&codes::FORMAT_QUANTITY, rd.span_of("memory"), e).with_label("expected a memory quantity").with_help(codes::FORMAT_QUANTITY.fix));
+        }
+        let placement_schema = schema_block("service", "placement");
+        let empty = berth_resolve::Body::default();
+        let pb = rd.blocks("placement").next();
+        if pb.is_none() {
+            d.push(
+                Diagnostic::error(&codes::SCHEMA_MISSING_ATTRIBUTE, rd.span(), "a service needs a `placement` block")
+                    .with_label("missing placement { clusters = [...] }")
+                    .with_help("add placement { clusters = [cluster.NAME] }"),
+            );
+        }
+        let p = Reader::new(pb.map_or(&empty, |b| &b.body), placement_schema, pb.map_or(rd.span(), |b| b.span), d);
+        let strategy = match p.string("strategy", d).as_deref() {
+            Some("spread") => ServiceStrategy::Spread,
+            Some("pinned") => ServiceStrategy::Pinned,
+            _ => ServiceStrategy::Fill,
+        };
+        let cluster_refs = if pb.is_some() { p.references("clusters", d) } else { Vec::new() };
+        let counts = p.string_map("counts", d);
+        let counts_span = p.span_of("counts");
+        let clusters: Vec<usize> = cluster_refs.iter().filter_map(|(a, s)| self.resolve(a, *s)).collect();
+        let mut pinned = BTreeMap::new();
+        for (name, count) in &counts {
+            let pos = cluster_refs.iter().position(|(a, _)| &a.label == name || a.key.as_ref().is_some_and(|k| matches!(k, Key::Str(s) if s == name)));
+            match (pos.and_then(|i| clusters.get(i)), count.parse::<u64>()) {
+                (Some(&c), Ok(n)) => {
+                    pinned.insert(c, n);
+                }
+                _ => self.diags.push(
+                    Diagnostic::error(&codes::PLACEMENT_STRATEGY, counts_span, format!("pinned count {name:?} = {count:?} does not name a listed cluster and a whole number"))
+                        .with_label("expected CLUSTER = COUNT")
+                        .with_help("key counts by the names of the clusters in `clusters`"),
+                ),
+            }
+        }
+        let d = &mut *self.diags;
+        let wait_for = rd.references("wait_for", d);
+        let wait_for = wait_for.iter().filter_map(|(a, s)| self.resolve(a, *s)).collect();
+        let d = &mut *self.diags;
+        let certificate = rd.reference("certificate", d).and_then(|(a, s)| self.resolve(&a, s));
+        let d = &mut *self.diags;
+        Service {
+            workload: if rd.string("workload", d).as_deref() == Some("Deployment") { Workload::Deployment } else { Workload::StatefulSet },
+            replicas: rd.integer("replicas", d).unwrap_or(0),
+            image: rd.string("image", d).unwrap_or_default(),
+            ports,
+            cpu_millis,
+            cpu,
+            memory,
+            env: rd.string_map("env", d),
+            command: rd.strings("command", d),
+            namespace: rd.string("namespace", d).unwrap_or_default(),
+            headless: rd.bool("headless", d).unwrap_or(false),
+            parallel: rd.string("pod_management", d).as_deref() == Some("Parallel"),
+            wait_for,
+            certificate,
+            tls_mount: rd.string("tls_mount", d).unwrap_or_default(),
+            disruption_budget: rd.integer("disruption_budget", d),
+            strategy,
+            clusters,
+            pinned,
+            meta,
+        }
+    }
+
+    fn release(&mut self, rd: &Reader<'_>, meta: Meta) -> Release {
+        let d = &mut *self.diags;
+        let cluster_refs = rd.references("clusters", d);
+        let clusters = cluster_refs.iter().filter_map(|(a, s)| self.resolve(a, *s)).collect();
+        let d = &mut *self.diags;
+        let certificate = rd.reference("certificate", d).and_then(|(a, s)| self.resolve(&a, s));
+        let d = &mut *self.diags;
+        Release {
+            chart: rd.string("chart", d).unwrap_or_default(),
+            version: rd.string("version", d),
+            values: rd.any("values"),
+            clusters,
+            namespace: rd.string("namespace", d).unwrap_or_default(),
+            certificate,
+            meta,
+        }
+    }
+
+    fn image(&mut self, r: &Resource, rd: &Reader<'_>, meta: Meta) -> Image {
+        let d = &mut *self.diags;
+        let layer_schema = schema_block("image", "layer");
+        let mut layers = Vec::new();
+        for b in rd.blocks("layer") {
+            let l = Reader::new(&b.body, layer_schema, b.span, d);
+            let changes = match l.string("changes", d).as_deref() {
+                Some("never") => Cadence::Never,
+                Some("yearly") => Cadence::Yearly,
+                Some("monthly") => Cadence::Monthly,
+                Some("weekly") => Cadence::Weekly,
+                Some("daily") => Cadence::Daily,
+                _ => Cadence::Release,
+            };
+            layers.push(Layer {
+                name: b.name.clone().unwrap_or_default(),
+                span: b.span,
+                changes,
+                files: l.string_map("files", d),
+                content: l.string_map("content", d),
+                run: l.strings("run", d),
+                size: l.size("size", false, d),
+            });
+        }
+        let _ = r;
+        Image {
+            base: rd.string("base", d).unwrap_or_default(),
+            repository: rd.string("repository", d).unwrap_or_default(),
+            tag: rd.string("tag", d).unwrap_or_default(),
+            entrypoint: rd.strings("entrypoint", d),
+            cmd: rd.strings("cmd", d),
+            env: rd.string_map("env", d),
+            labels: rd.string_map("labels", d),
+            stable_budget: rd.size("stable_budget", false, d),
+            layers,
+            meta,
+        }
+    }
+
+    fn issuer(&mut self, rd: &Reader<'_>, meta: Meta) -> Issuer {
+        let d = &mut *self.diags;
+        let kind = rd.string("type", d).unwrap_or_default();
+        let need = |name: &str, d: &mut Diagnostics| {
+            rd.string(name, d).unwrap_or_else(|| {
+                d.push(
+                    Diagnostic::error(&codes::CERTIFICATE_ISSUER, rd.span_of("type"), format!("an issuer of type {kind:?} needs `{name}`"))
+                        .with_label(format!("needs `{name}`"))
+                        .with_help(codes::CERTIFICATE_ISSUER.fix),
+                );
+                String::new()
+            })
+        };
+        let kind = match kind.as_str() {
+            "vault" => IssuerKind::Vault { path: need("vault_path", d), store: need("secret_store", d) },
+            "cert-manager" => IssuerKind::CertManager { issuer: need("issuer_name", d) },
+            _ => IssuerKind::Ca {
+                common_name: rd.string("common_name", d).unwrap_or_else(|| format!("{} CA", meta.name)),
+                validity_secs: rd.duration("validity", d).unwrap_or(0),
+            },
+        };
+        Issuer { meta, kind }
+    }
+
+    fn certificate(&mut self, rd: &Reader<'_>, meta: Meta) -> Certificate {
+        let d = &mut *self.diags;
+        let issuer = rd.reference("issuer", d).and_then(|(a, s)| self.resolve(&a, s)).unwrap_or(usize::MAX);
+        let d = &mut *self.diags;
+        Certificate {
+            dns_names: rd.strings("dns_names", d),
+            issuer,
+            validity_secs: rd.duration("validity", d).unwrap_or(0),
+            secret_name: rd.string("secret_name", d).unwrap_or_else(|| format!("{}-tls", meta.name)),
+            meta,
+        }
+    }
+
+    fn forward(&mut self, rd: &Reader<'_>, meta: Meta) -> Forward {
+        let d = &mut *self.diags;
+        let target = rd.reference("to", d).and_then(|(a, s)| {
+            let kind = a.kind.clone();
+            self.resolve(&a, s).map(|i| if kind == "service" { ForwardTarget::Service(i) } else { ForwardTarget::Container(i) })
+        });
+        let d = &mut *self.diags;
+        let sources = rd.strings("sources", d);
+        let sources_attr = rd.attr("sources");
+        let mut nets = Vec::new();
+        for (i, s) in sources.iter().enumerate() {
+            let span = sources_attr.map_or(rd.span(), |a| a.element_span(i));
+            match formats::cidr(s) {
+                Ok(n) => nets.push((n, span)),
+                Err(e) => d.push(Diagnostic::error(&codes::FORMAT_CIDR, span, e).with_label("expected a CIDR network").with_help(codes::FORMAT_CIDR.fix)),
+            }
+        }
+        for (i, (a, sa)) in nets.iter().enumerate() {
+            for (b, sb) in &nets[i + 1..] {
+                if a.contains(b) || b.contains(a) {
+                    d.push(
+                        Diagnostic::error(&codes::FORWARD_CIDR_OVERLAP, *sb, format!("{b} overlaps {a}"))
+                            .with_label("overlaps another source")
+                            .with_note(*sa, "this network")
+                            .with_help("remove the narrower network or fix the prefix"),
+                    );
+                }
+            }
+        }
+        Forward {
+            target: target.unwrap_or(ForwardTarget::Service(usize::MAX)),
+            port: rd.port("port", d).unwrap_or(0),
+            target_port: rd.port("target_port", d).unwrap_or(0),
+            protocol: rd.string("protocol", d).unwrap_or_default(),
+            sources,
+            home_only: rd.string("on", d).as_deref() == Some("home"),
+            meta,
+        }
+    }
+
+    fn environment(&mut self, rd: &Reader<'_>, meta: Meta) -> Environment {
+        let d = &mut *self.diags;
+        let expires = rd.string("expires", d);
+        let ttl = rd.duration("ttl", d);
+        if expires.is_some() && ttl.is_some() {
+            d.push(
+                Diagnostic::error(&codes::ENVIRONMENT_LIFETIME, rd.span_of("ttl"), "an environment takes `expires` or `ttl`, not both")
+                    .with_label("second lifetime")
+                    .with_note(rd.span_of("expires"), "expires is set here")
+                    .with_help(codes::ENVIRONMENT_LIFETIME.fix),
+            );
+        }
+        Environment {
+            owner: rd.string("owner", d).unwrap_or_default(),
+            expires_unix: expires.as_deref().and_then(|e| formats::timestamp_unix(e).ok()),
+            expires,
+            ttl_secs: ttl,
+            description: rd.string("description", d),
+            meta,
+        }
+    }
+}
+
+fn schema_block(kind: &str, block: &str) -> &'static BlockSchema {
+    schema::resource(kind).and_then(|r| r.block(block)).unwrap_or_else(|| panic!("schema has no {kind}.{block}"))
+}

@@ -1,0 +1,95 @@
+//! Check-stage tests on small in-memory specs.
+
+use crate::{CheckContext, check};
+use berth_diag::Sources;
+use berth_resolve::{Inputs, MemoryLoader, resolve};
+
+fn run(spec: &str) -> (berth_model::Model, Vec<String>) {
+    let loader = MemoryLoader { files: vec![("spec.hcl".into(), spec.into())] };
+    let mut sources = Sources::new();
+    let (resolved, mut diags) = resolve(&loader, &mut sources, "spec.hcl", &Inputs::default());
+    let (model, more) = check(&resolved.expect("resolved"), CheckContext { now_unix: 0 });
+    diags.extend(more);
+    (model, diags.sorted().iter().map(|d| format!("{}: {}", d.code.name, d.message)).collect())
+}
+
+#[test]
+fn fill_places_services_in_order_under_cluster_caps() {
+    let spec = r#"
+cluster "a" {
+  version = "1.31"
+  region = "eu-west-1"
+  subnets = ["s"]
+  max_pods = 100
+  node_pool "p" {
+    instance_type = "m6i.8xlarge"
+    min = 10
+    max = 10
+  }
+}
+cluster "b" {
+  version = "1.31"
+  region = "eu-west-1"
+  subnets = ["s"]
+  max_pods = 100
+  node_pool "p" {
+    instance_type = "m6i.8xlarge"
+    min = 10
+    max = 10
+  }
+}
+service "x" {
+  replicas = 70
+  image = "r/x:1"
+  placement { clusters = [cluster.a, cluster.b] }
+}
+service "y" {
+  replicas = 50
+  image = "r/y:1"
+  placement { clusters = [cluster.a, cluster.b] }
+}
+"#;
+    let (model, diags) = run(spec);
+    assert!(diags.is_empty(), "{diags:?}");
+    let shares: Vec<(usize, usize, u64)> = model.placement.shares.iter().map(|s| (s.service, s.cluster, s.replicas)).collect();
+    assert_eq!(shares, vec![(0, 0, 70), (1, 0, 30), (1, 1, 20)]);
+    assert_eq!(model.home_cluster(1), Some(0));
+}
+
+#[test]
+fn pods_beyond_the_eni_limit_are_flagged_with_the_real_limit() {
+    let spec = r#"
+cluster "k8s" {
+  version = "1.31"
+  region = "us-east-1"
+  subnets = ["s"]
+  node_pool "big" {
+    instance_type = "x1.32xlarge"
+    min = 4
+    max = 4
+  }
+}
+service "apps" {
+  replicas = 1400
+  image = "r/app:1"
+  placement { clusters = [cluster.k8s] }
+}
+"#;
+    let (_, diags) = run(spec);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert!(diags[0].starts_with("capacity::pods-per-node"), "{diags:?}");
+    assert!(diags[0].contains("350 pods per node") && diags[0].contains("at most 234"), "{diags:?}");
+}
+
+#[test]
+fn round_robin_puts_container_j_on_host_j_mod_h() {
+    let mut spec = String::new();
+    for h in 0..3 {
+        spec.push_str(&format!("host \"h{h}\" {{\n  instance_type = \"m6i.large\"\n  ami = \"ami-1\"\n  zone = \"a\"\n}}\n"));
+    }
+    spec.push_str("container \"c\" {\n  count = 7\n  image = \"r/c:1\"\n  cpus = 0.1\n  memory = \"64Mi\"\n}\n");
+    let (model, diags) = run(&spec);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(model.placement.container_hosts, vec![0, 1, 2, 0, 1, 2, 0]);
+    assert_eq!(model.hosts[0].docker.address_pool_size, 28);
+}

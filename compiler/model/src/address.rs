@@ -1,0 +1,155 @@
+//! Typed addresses: every object berth knows has one, written in the spec's own traversal
+//! syntax (`host.dh000`, `module.db.service.mongo["a"]`, `cluster.c000.node_pool.np00`,
+//! `service.api[c001]`). Diagnostics, graph nodes, plan lines and file names all use them.
+
+use serde::{Serialize, Serializer};
+use std::fmt;
+
+/// A `for_each` key or `count` index of an expanded block.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Key {
+    /// A `for_each` key: `["name"]`.
+    Str(String),
+    /// A `count` index: `[3]`.
+    Int(u64),
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Key::Str(s) => write!(f, "[{s:?}]"),
+            Key::Int(i) => write!(f, "[{i}]"),
+        }
+    }
+}
+
+/// One `module.NAME[KEY]` step of an address.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ModuleStep {
+    /// The module call's label.
+    pub name: String,
+    /// Its instance key, when the call has for_each or count.
+    pub key: Option<Key>,
+}
+
+/// One nested-block step (`.volume.data0`, `.node_pool.pools["np00"]`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NestedStep {
+    /// The nested block type.
+    pub block: String,
+    /// Its label.
+    pub label: String,
+    /// Its instance key, when the nested block has for_each or count.
+    pub key: Option<Key>,
+}
+
+/// The address of a resource, a nested object in one, or a placed share of one.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Address {
+    /// The module instances it sits in, outermost first (empty in the root module).
+    pub module: Vec<ModuleStep>,
+    /// The block type: `host`, `service`, ...
+    pub kind: String,
+    /// The block label.
+    pub label: String,
+    /// The instance key, when the block has for_each or count.
+    pub key: Option<Key>,
+    /// Nested-block steps, outermost first.
+    pub nested: Vec<NestedStep>,
+    /// The cluster or host a placed share runs on: `service.api[c001]`.
+    pub share: Option<String>,
+}
+
+impl Address {
+    /// The address `kind.label` in the root module.
+    pub fn new(kind: impl Into<String>, label: impl Into<String>) -> Self {
+        Address {
+            module: Vec::new(),
+            kind: kind.into(),
+            label: label.into(),
+            key: None,
+            nested: Vec::new(),
+            share: None,
+        }
+    }
+
+    /// The same address with an instance key.
+    #[must_use]
+    pub fn with_key(mut self, key: Option<Key>) -> Self {
+        self.key = key;
+        self
+    }
+
+    /// The address of a nested block in this object.
+    #[must_use]
+    pub fn nested(&self, block: impl Into<String>, label: impl Into<String>, key: Option<Key>) -> Self {
+        let mut a = self.clone();
+        a.nested.push(NestedStep { block: block.into(), label: label.into(), key });
+        a
+    }
+
+    /// The address of this object's share on a cluster or host.
+    #[must_use]
+    pub fn share(&self, on: impl Into<String>) -> Self {
+        let mut a = self.clone();
+        a.share = Some(on.into());
+        a
+    }
+
+    /// The resource this address is in: without nested steps and share.
+    #[must_use]
+    pub fn resource(&self) -> Self {
+        let mut a = self.clone();
+        a.nested.clear();
+        a.share = None;
+        a
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for m in &self.module {
+            write!(f, "module.{}", m.name)?;
+            if let Some(k) = &m.key {
+                write!(f, "{k}")?;
+            }
+            f.write_str(".")?;
+        }
+        write!(f, "{}.{}", self.kind, self.label)?;
+        if let Some(k) = &self.key {
+            write!(f, "{k}")?;
+        }
+        for n in &self.nested {
+            write!(f, ".{}.{}", n.block, n.label)?;
+            if let Some(k) = &n.key {
+                write!(f, "{k}")?;
+            }
+        }
+        if let Some(on) = &self.share {
+            write!(f, "[{on}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Address {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_uses_traversal_syntax() {
+        let host = Address::new("host", "dh000");
+        assert_eq!(host.nested("volume", "data0", None).to_string(), "host.dh000.volume.data0");
+        let svc = Address::new("service", "svc").with_key(Some(Key::Str("svc-0000".into())));
+        assert_eq!(svc.share("c001").to_string(), r#"service.svc["svc-0000"][c001]"#);
+        let mut m = Address::new("release", "mongo").with_key(Some(Key::Int(2)));
+        m.module.push(ModuleStep { name: "db".into(), key: None });
+        assert_eq!(m.to_string(), "module.db.release.mongo[2]");
+    }
+}

@@ -1,0 +1,246 @@
+//! Values of the spec language, as the resolver computes them.
+//!
+//! Collections are reference-counted so that `each.value` or `var.fleet` can be handed to
+//! thousands of instances without copying. Maps iterate in key order, as in Terraform, so
+//! evaluation is deterministic.
+
+use crate::Address;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// A spec value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `null`: absent.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number (integers are exact up to 2^53).
+    Number(f64),
+    /// A string.
+    String(Arc<str>),
+    /// A list, tuple or set (sets are kept sorted and without duplicates).
+    List(Arc<Vec<Value>>),
+    /// A map or object, in key order.
+    Object(Arc<BTreeMap<String, Value>>),
+    /// A reference to a declared object, or to an attribute only known once it exists
+    /// (`cluster.c000.endpoint`): emitters render it as a reference in the target language.
+    Ref(Arc<Reference>),
+}
+
+/// What a [`Value::Ref`] points at.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Reference {
+    /// The object.
+    pub address: Address,
+    /// The attribute path inside it; empty for the object itself.
+    pub attribute: Vec<String>,
+}
+
+impl Value {
+    /// A string value.
+    pub fn string(s: impl Into<Arc<str>>) -> Self {
+        Value::String(s.into())
+    }
+
+    /// A list value.
+    pub fn list(items: Vec<Value>) -> Self {
+        Value::List(Arc::new(items))
+    }
+
+    /// An object value.
+    pub fn object(items: BTreeMap<String, Value>) -> Self {
+        Value::Object(Arc::new(items))
+    }
+
+    /// A reference to an object.
+    pub fn reference(address: Address, attribute: Vec<String>) -> Self {
+        Value::Ref(Arc::new(Reference { address, attribute }))
+    }
+
+    /// The name of the value's type, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::List(_) => "list",
+            Value::Object(_) => "object",
+            Value::Ref(r) if r.attribute.is_empty() => "reference",
+            Value::Ref(_) => "unknown value",
+        }
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The number, if this is one.
+    pub fn as_number(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The number as a whole number, if it is one and fits.
+    pub fn as_integer(&self) -> Option<i64> {
+        self.as_number().filter(|n| n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15).map(|n| n as i64)
+    }
+
+    /// The bool, if this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The elements, if this is a list.
+    pub fn as_list(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The entries, if this is an object.
+    pub fn as_object(&self) -> Option<&BTreeMap<String, Value>> {
+        match self {
+            Value::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// The reference, if this is one.
+    pub fn as_ref(&self) -> Option<&Reference> {
+        match self {
+            Value::Ref(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// True for `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// True if the value is, or contains, a reference to an attribute known only after apply.
+    pub fn is_unknown(&self) -> bool {
+        match self {
+            Value::Ref(r) => !r.attribute.is_empty(),
+            Value::List(l) => l.iter().any(Value::is_unknown),
+            Value::Object(o) => o.values().any(Value::is_unknown),
+            _ => false,
+        }
+    }
+
+    /// Converts to JSON; references become their address text (`${host.a.id}` style).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Number(n) => number_to_json(*n),
+            Value::String(s) => serde_json::Value::String(s.to_string()),
+            Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
+            Value::Object(o) => {
+                serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
+            Value::Ref(r) => serde_json::Value::String(format!("${{{r}}}")),
+        }
+    }
+
+    /// Converts from JSON (variable files, `jsondecode`).
+    pub fn from_json(json: &serde_json::Value) -> Self {
+        match json {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+            serde_json::Value::String(s) => Value::string(s.as_str()),
+            serde_json::Value::Array(a) => Value::list(a.iter().map(Value::from_json).collect()),
+            serde_json::Value::Object(o) => {
+                Value::object(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())
+            }
+        }
+    }
+}
+
+fn number_to_json(n: f64) -> serde_json::Value {
+    if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+        serde_json::Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
+    }
+}
+
+/// Formats a number the way HCL writes it: whole numbers without a fraction.
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 { format!("{}", n as i64) } else { format!("{n}") }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.address)?;
+        for a in &self.attribute {
+            write!(f, ".{a}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Renders a value in HCL syntax, for messages and `berth` outputs.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Number(n) => f.write_str(&format_number(*n)),
+            Value::String(s) => write!(f, "{:?}", &**s),
+            Value::List(l) => {
+                f.write_str("[")?;
+                for (i, v) in l.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Object(o) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in o.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{k} = {v}")?;
+                }
+                f.write_str("}")
+            }
+            Value::Ref(r) => write!(f, "{r}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_print_without_spurious_fractions() {
+        assert_eq!(Value::Number(3.0).to_string(), "3");
+        assert_eq!(Value::Number(0.25).to_string(), "0.25");
+        assert_eq!(Value::Number(64000.0).to_json(), serde_json::json!(64000));
+    }
+
+    #[test]
+    fn json_round_trip_keeps_structure() {
+        let j = serde_json::json!({"b": [1, "x", null, true], "a": {"c": 2.5}});
+        assert_eq!(Value::from_json(&j).to_json(), j);
+    }
+}

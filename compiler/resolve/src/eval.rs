@@ -1,0 +1,1816 @@
+//! The evaluator: lazy, memoised evaluation of every value of a loaded program.
+//!
+//! Each value (a local, an attribute of a resource instance, a module output) is computed at
+//! most once, on first use, and remembered with the resource instances it referred to; so
+//! references work in any declaration order, and a value that needs itself is reported as a
+//! cycle with its path.
+
+use crate::load::Program;
+use crate::{Attr, Body, Inputs, NestedBlock, Resolved, ResolvedOutput, Resource, functions, types::Type};
+use berth_diag::{Diagnostic, Diagnostics, FileId, Sources, Span, codes, did_you_mean};
+use berth_model::schema::{self, BlockSchema, Default as SchemaDefault};
+use berth_model::{Address, Key, ModuleStep, Value};
+use berth_syntax::span_of;
+use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
+use hcl_edit::structure::{Attribute, Block, Body as HclBody};
+use hcl_edit::template::{Directive, Element, Template};
+use std::collections::{BTreeMap, HashMap};
+
+/// Marks an evaluation that failed; its diagnostic has already been reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Reported;
+
+type R = Result<Value, Reported>;
+
+/// Longest collection or string the evaluator builds.
+const MAX_ELEMENTS: usize = 10_000_000;
+const MAX_COUNT: u64 = 1_000_000;
+
+/// Declarations of one module, borrowed from its parsed files.
+struct Decls<'p> {
+    variables: Vec<VarDecl<'p>>,
+    locals: BTreeMap<&'p str, (&'p Attribute, FileId)>,
+    outputs: Vec<(&'p Block, FileId)>,
+    calls: Vec<CallDecl<'p>>,
+    resources: Vec<ResDecl<'p>>,
+    /// Declaration order of resources and module calls, for the output walk.
+    order: Vec<DeclRef>,
+}
+
+#[derive(Clone, Copy)]
+enum DeclRef {
+    Resource(usize),
+    Call(usize),
+}
+
+struct VarDecl<'p> {
+    name: &'p str,
+    block: &'p Block,
+    file: FileId,
+}
+
+struct CallDecl<'p> {
+    label: &'p str,
+    block: &'p Block,
+    file: FileId,
+    target: usize,
+}
+
+struct ResDecl<'p> {
+    schema: &'static BlockSchema,
+    label: &'p str,
+    block: &'p Block,
+    file: FileId,
+}
+
+/// A `for_each` or `count` binding.
+#[derive(Debug, Clone)]
+enum Binding {
+    Each { key: Value, value: Value },
+    Count(u64),
+}
+
+/// An instance of a module.
+struct ModInst {
+    module: usize,
+    steps: Vec<ModuleStep>,
+    vars: HashMap<String, Value>,
+    /// The `for_each`/`count` binding of the module call that made this instance.
+    binding: Option<Binding>,
+}
+
+/// A resource instance.
+struct Inst {
+    modinst: usize,
+    decl: usize,
+    address: Address,
+    binding: Option<Binding>,
+    root: usize,
+}
+
+/// An object context: a resource instance or a nested block instance in one.
+struct Obj<'p> {
+    inst: usize,
+    parent: Option<usize>,
+    body: &'p HclBody,
+    schema: Option<&'static BlockSchema>,
+    file: FileId,
+    address: Address,
+    /// The iterator of a nested block with for_each or count: (block type, binding).
+    binding: Option<(String, Binding)>,
+}
+
+/// Where an expression is evaluated.
+#[derive(Clone, Copy)]
+struct Scope {
+    modinst: usize,
+    file: FileId,
+    /// The object whose attribute is being evaluated.
+    obj: Option<usize>,
+    /// Whose `each`/`count` is visible: a resource instance, or a module instance being called.
+    binding: BindingSource,
+}
+
+#[derive(Clone, Copy)]
+enum BindingSource {
+    None,
+    Inst(usize),
+    Call(usize),
+}
+
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+enum MemoKey {
+    Local(usize, String),
+    Attr(usize, usize),
+    Output(usize, String),
+    Expand(usize, usize),
+    Calls(usize, usize),
+}
+
+struct Evaluator<'p> {
+    program: &'p Program,
+    sources: &'p Sources,
+    decls: Vec<Decls<'p>>,
+    modinsts: Vec<ModInst>,
+    insts: Vec<Inst>,
+    objs: Vec<Obj<'p>>,
+    /// Expanded instances per (module instance, resource decl).
+    expanded: HashMap<(usize, usize), Result<Vec<usize>, Reported>>,
+    /// Expanded nested blocks per (object, block pointer): child objects.
+    nested: HashMap<(usize, usize), Result<Vec<usize>, Reported>>,
+    /// Module instances per (module instance, call index).
+    called: HashMap<(usize, usize), Result<Vec<usize>, Reported>>,
+    memo: HashMap<MemoKey, (R, Vec<usize>)>,
+    in_progress: Vec<(MemoKey, String, Span)>,
+    refs: Vec<Vec<usize>>,
+    bindings: Vec<(String, Value)>,
+    diags: Diagnostics,
+    sensitive: Vec<String>,
+}
+
+pub(crate) fn evaluate(program: &Program, sources: &Sources, inputs: &Inputs, diags: &mut Diagnostics) -> Resolved {
+    let mut ev = Evaluator {
+        program,
+        sources,
+        decls: Vec::new(),
+        modinsts: Vec::new(),
+        insts: Vec::new(),
+        objs: Vec::new(),
+        expanded: HashMap::new(),
+        nested: HashMap::new(),
+        called: HashMap::new(),
+        memo: HashMap::new(),
+        in_progress: Vec::new(),
+        refs: vec![Vec::new()],
+        bindings: Vec::new(),
+        diags: Diagnostics::new(),
+        sensitive: Vec::new(),
+    };
+    for m in 0..program.modules.len() {
+        let d = ev.collect_decls(m);
+        ev.decls.push(d);
+    }
+    let root_vars = ev.root_variables(inputs);
+    ev.modinsts.push(ModInst { module: 0, steps: Vec::new(), vars: root_vars, binding: None });
+    ev.validate_variables(0);
+    let mut resolved = Resolved::default();
+    ev.walk_module(0, &mut resolved.resources);
+    for (block, file) in ev.decls[0].outputs.clone() {
+        if let Some(out) = ev.root_output(block, file) {
+            resolved.outputs.push(out);
+        }
+    }
+    resolved.sensitive_values = std::mem::take(&mut ev.sensitive);
+    diags.extend(ev.diags);
+    resolved
+}
+
+impl<'p> Evaluator<'p> {
+    // ----- declarations -------------------------------------------------------------------
+
+    fn collect_decls(&mut self, module: usize) -> Decls<'p> {
+        let program: &'p Program = self.program;
+        let m = &program.modules[module];
+        let mut d = Decls {
+            variables: Vec::new(),
+            locals: BTreeMap::new(),
+            outputs: Vec::new(),
+            calls: Vec::new(),
+            resources: Vec::new(),
+            order: Vec::new(),
+        };
+        let mut seen: HashMap<(String, String), Span> = HashMap::new();
+        for (file, body) in &m.files {
+            let file = *file;
+            for structure in body.iter() {
+                if let Some(attr) = structure.as_attribute() {
+                    self.diags.push(
+                        Diagnostic::error(&codes::SCHEMA_UNKNOWN_ATTRIBUTE, span_of(file, &attr.key), format!("attribute `{}` outside any block", attr.key.as_str()))
+                            .with_label("expected a block here")
+                            .with_help("top-level attributes belong in a `locals { }` block"),
+                    );
+                    continue;
+                }
+                let Some(block) = structure.as_block() else { continue };
+                let kind = block.ident.as_str();
+                let header = block_header_span(file, block);
+                let wanted_labels = if kind == "locals" { 0 } else { 1 };
+                let resource_schema = schema::resource(kind);
+                if resource_schema.is_none() && !schema::LANGUAGE_BLOCKS.contains(&kind) {
+                    let known = schema::LANGUAGE_BLOCKS.iter().copied().chain(schema::RESOURCES.iter().map(|r| r.name));
+                    let mut diag = Diagnostic::error(&codes::SCHEMA_UNKNOWN_BLOCK, span_of(file, &block.ident), format!("unknown block type `{kind}`"))
+                        .with_label("not a berth block type");
+                    diag = match did_you_mean(kind, known) {
+                        Some(s) => diag.with_help(format!("did you mean `{s}`?")),
+                        None => diag.with_help("see docs/spec.md for the block types"),
+                    };
+                    self.diags.push(diag);
+                    continue;
+                }
+                if block.labels.len() != wanted_labels {
+                    let shape = if wanted_labels == 0 { format!("{kind} {{ ... }}") } else { format!("{kind} \"NAME\" {{ ... }}") };
+                    self.diags.push(
+                        Diagnostic::error(&codes::SCHEMA_LABELS, header, format!("`{kind}` takes {wanted_labels} label(s), found {}", block.labels.len()))
+                            .with_label(format!("expected `{shape}`"))
+                            .with_help(format!("write it as `{shape}`")),
+                    );
+                    continue;
+                }
+                let label = block.labels.first().map(|l| l.as_str());
+                if let Some(label) = label {
+                    if let Some(first) = seen.insert((kind.to_string(), label.to_string()), header) {
+                        self.diags.push(
+                            Diagnostic::error(&codes::SCHEMA_DUPLICATE_NAME, header, format!("{kind} {label:?} is declared twice"))
+                                .with_label("second declaration")
+                                .with_note(first, "first declared here")
+                                .with_help("names are unique per block type in a module; rename one"),
+                        );
+                        seen.insert((kind.to_string(), label.to_string()), first);
+                        continue;
+                    }
+                }
+                match (kind, label) {
+                    ("variable", Some(name)) => d.variables.push(VarDecl { name, block, file }),
+                    ("locals", _) => {
+                        for attr in block.body.attributes() {
+                            let name = attr.key.as_str();
+                            if let Some((prev, pf)) = d.locals.get(name) {
+                                self.diags.push(
+                                    Diagnostic::error(&codes::SCHEMA_DUPLICATE_NAME, span_of(file, &attr.key), format!("local {name:?} is declared twice"))
+                                        .with_note(span_of(*pf, &prev.key), "first declared here")
+                                        .with_help("rename one of the locals"),
+                                );
+                                continue;
+                            }
+                            d.locals.insert(name, (attr, file));
+                        }
+                        for nested in block.body.blocks() {
+                            self.diags.push(
+                                Diagnostic::error(&codes::SCHEMA_UNKNOWN_BLOCK, span_of(file, &nested.ident), "blocks are not allowed in `locals`")
+                                    .with_help("locals are attributes: `name = value`"),
+                            );
+                        }
+                    }
+                    ("output", Some(_)) => d.outputs.push((block, file)),
+                    ("module", Some(name)) => {
+                        if let Some(&target) = m.calls.get(name) {
+                            d.order.push(DeclRef::Call(d.calls.len()));
+                            d.calls.push(CallDecl { label: name, block, file, target });
+                        }
+                    }
+                    (_, Some(name)) => {
+                        let schema = resource_schema.expect("checked above");
+                        d.order.push(DeclRef::Resource(d.resources.len()));
+                        d.resources.push(ResDecl { schema, label: name, block, file });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        d
+    }
+
+    // ----- variables ----------------------------------------------------------------------
+
+    fn root_variables(&mut self, inputs: &Inputs) -> HashMap<String, Value> {
+        let mut given: HashMap<String, (Value, Option<Span>)> = HashMap::new();
+        for &file in &inputs.var_files {
+            self.read_var_file(file, &mut given);
+        }
+        let declared: Vec<&str> = self.decls[0].variables.iter().map(|v| v.name).collect();
+        for (name, raw) in &inputs.vars {
+            if !declared.contains(&name.as_str()) {
+                let mut d = Diagnostic::error(&codes::VAR_UNDECLARED, None, format!("--var {name}: the spec declares no variable {name:?}"));
+                if let Some(s) = did_you_mean(name, declared.iter().copied()) {
+                    d = d.with_help(format!("did you mean `{s}`?"));
+                } else {
+                    d = d.with_help("declare it with a `variable` block");
+                }
+                self.diags.push(d);
+                continue;
+            }
+            let is_string = self.decls[0]
+                .variables
+                .iter()
+                .find(|v| v.name == name)
+                .and_then(|v| attr_expr(v.block, "type"))
+                .is_none_or(|t| matches!(t, Expression::Variable(v) if v.as_str() == "string"));
+            let value = if is_string {
+                Value::string(raw.as_str())
+            } else {
+                match hcl_edit::parser::parse_expr(raw) {
+                    Ok(expr) => match constant(&expr) {
+                        Some(v) => v,
+                        None => Value::string(raw.as_str()),
+                    },
+                    Err(_) => Value::string(raw.as_str()),
+                }
+            };
+            given.insert(name.clone(), (value, None));
+        }
+        for (name, (_, span)) in &given {
+            if !declared.contains(&name.as_str()) && span.is_some() {
+                let mut d = Diagnostic::error(&codes::VAR_UNDECLARED, *span, format!("the spec declares no variable {name:?}"))
+                    .with_label("set here");
+                d = match did_you_mean(name, declared.iter().copied()) {
+                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    None => d.with_help("declare it with a `variable` block, or remove it from the file"),
+                };
+                self.diags.push(d);
+            }
+        }
+        let mut vars = HashMap::new();
+        let var_decls: Vec<(&'p str, &'p Block, FileId)> = self.decls[0].variables.iter().map(|v| (v.name, v.block, v.file)).collect();
+        for (name, block, file) in var_decls {
+            let given_value = given.remove(name).map(|(v, s)| (v, s.unwrap_or_else(|| block_header_span(file, block))));
+            let value = self.bind_variable(0, name, block, file, given_value);
+            vars.insert(name.to_string(), value);
+        }
+        vars
+    }
+
+    fn read_var_file(&mut self, file: FileId, given: &mut HashMap<String, (Value, Option<Span>)>) {
+        let source = self.sources.get(file);
+        let whole = Span::new(file, 0, 0);
+        if source.name().ends_with(".json") {
+            match serde_json::from_str::<serde_json::Value>(source.text()) {
+                Ok(serde_json::Value::Object(map)) => {
+                    for (k, v) in map {
+                        given.insert(k, (Value::from_json(&v), Some(whole)));
+                    }
+                }
+                Ok(_) => self.diags.push(
+                    Diagnostic::error(&codes::SYNTAX_PARSE, whole, "a JSON variable file must hold one object")
+                        .with_help("write {\"name\": value, ...}"),
+                ),
+                Err(e) => {
+                    let offset = source.offset(e.line(), e.column());
+                    self.diags.push(
+                        Diagnostic::error(&codes::SYNTAX_PARSE, Span::new(file, offset, offset + 1), format!("invalid JSON: {e}"))
+                            .with_help("variable files ending in .json must be JSON"),
+                    );
+                }
+            }
+            return;
+        }
+        match berth_syntax::parse(self.sources, file) {
+            Ok(body) => {
+                for attr in body.attributes() {
+                    match constant(&attr.value) {
+                        Some(v) => {
+                            given.insert(attr.key.as_str().to_string(), (v, Some(span_of(file, &attr.key))));
+                        }
+                        None => self.diags.push(
+                            Diagnostic::error(&codes::SCHEMA_WRONG_TYPE, span_of(file, &attr.value), "variable files hold constant values only")
+                                .with_help("write literal values: strings, numbers, bools, lists and objects"),
+                        ),
+                    }
+                }
+            }
+            Err(d) => self.diags.push(*d),
+        }
+    }
+
+    /// Types, defaults and validates one variable of a module instance.
+    fn bind_variable(&mut self, modinst: usize, name: &str, block: &'p Block, file: FileId, given: Option<(Value, Span)>) -> Value {
+        let header = block_header_span(file, block);
+        let ty = match attr_expr(block, "type") {
+            Some(expr) => match Type::parse(expr) {
+                Ok(t) => t,
+                Err(msg) => {
+                    self.diags.push(
+                        Diagnostic::error(&codes::VAR_TYPE, span_of(file, expr), format!("variable {name:?}: {msg}"))
+                            .with_label("invalid type")
+                            .with_help("use string, number, bool, any, list(T), set(T), map(T), object({...}) or tuple([...])"),
+                    );
+                    Type::Any
+                }
+            },
+            None => Type::Any,
+        };
+        for attr in block.body.attributes() {
+            let key = attr.key.as_str();
+            if !["type", "default", "description", "sensitive", "nullable"].contains(&key) {
+                self.unknown_attr(file, attr, &["type", "default", "description", "sensitive", "nullable"], "variable");
+            }
+        }
+        let (value, span) = match given {
+            Some((v, span)) => (v, span),
+            None => match attr_expr(block, "default") {
+                Some(expr) => match constant(expr) {
+                    Some(v) => (v, span_of(file, expr)),
+                    None => {
+                        self.diags.push(
+                            Diagnostic::error(&codes::SCHEMA_WRONG_TYPE, span_of(file, expr), format!("the default of variable {name:?} must be a constant"))
+                                .with_help("defaults cannot refer to other values; use a local for computed values"),
+                        );
+                        return Value::Null;
+                    }
+                },
+                None => {
+                    let hint = if modinst == 0 {
+                        format!("pass it with `--var {name}=VALUE` or in a --var-file, or give it a default")
+                    } else {
+                        format!("set `{name} = ...` in the module block, or give the variable a default")
+                    };
+                    self.diags.push(
+                        Diagnostic::error(&codes::VAR_MISSING, header, format!("variable {name:?} has no value"))
+                            .with_label("declared without a default")
+                            .with_help(hint),
+                    );
+                    return Value::Null;
+                }
+            },
+        };
+        let value = match ty.convert(&value) {
+            Ok(v) => v,
+            Err(msg) => {
+                self.diags.push(
+                    Diagnostic::error(&codes::SCHEMA_WRONG_TYPE, span, format!("variable {name:?}: {msg}"))
+                        .with_label(format!("expected {}", ty.describe()))
+                        .with_help(format!("give a value of type {}", ty.describe())),
+                );
+                return Value::Null;
+            }
+        };
+        if block.body.attributes().any(|a| a.key.as_str() == "sensitive" && a.value.as_bool() == Some(true)) {
+            collect_strings(&value, &mut self.sensitive);
+        }
+        value
+    }
+
+    /// Runs the `validation` blocks of every variable of a module instance, once all its
+    /// variables are bound (a condition may read the others).
+    fn validate_variables(&mut self, modinst: usize) {
+        let module = self.modinsts[modinst].module;
+        let vars: Vec<(&'p str, &'p Block, FileId)> = self.decls[module].variables.iter().map(|v| (v.name, v.block, v.file)).collect();
+        for (name, block, file) in vars {
+            if self.modinsts[modinst].vars.get(name).is_none_or(Value::is_null) {
+                continue;
+            }
+            let span = block_header_span(file, block);
+            for validation in block.body.blocks().filter(|b| b.ident.as_str() == "validation") {
+                let Some(cond) = attr_expr(validation, "condition") else { continue };
+                let message = attr_expr(validation, "error_message").and_then(|e| e.as_str()).unwrap_or("the value is not valid");
+                let scope = Scope { modinst, file, obj: None, binding: BindingSource::None };
+                match self.expr(cond, &scope) {
+                    Ok(Value::Bool(true)) | Err(_) => {}
+                    Ok(Value::Bool(false)) => self.diags.push(
+                        Diagnostic::error(&codes::VAR_VALIDATION, span, format!("variable {name:?}: {message}"))
+                            .with_label("its value fails the validation")
+                            .with_note(span_of(file, cond), "the condition that failed")
+                            .with_help(message.to_string()),
+                    ),
+                    Ok(other) => self.diags.push(
+                        Diagnostic::error(&codes::EVAL_TYPE, span_of(file, cond), format!("a validation condition must be a bool, not {}", other.type_name()))
+                            .with_help("write a condition such as `length(var.x) > 0`"),
+                    ),
+                }
+            }
+        }
+    }
+
+    // ----- the output walk ----------------------------------------------------------------
+
+    fn walk_module(&mut self, modinst: usize, out: &mut Vec<Resource>) {
+        let module = self.modinsts[modinst].module;
+        let order = self.decls[module].order.clone();
+        for item in order {
+            match item {
+                DeclRef::Resource(decl) => {
+                    let Ok(insts) = self.expand(modinst, decl) else { continue };
+                    for inst in insts {
+                        if let Some(resource) = self.build_resource(inst) {
+                            out.push(resource);
+                        }
+                    }
+                }
+                DeclRef::Call(call) => {
+                    let Ok(children) = self.module_instances(modinst, call) else { continue };
+                    for child in children {
+                        self.walk_module(child, out);
+                    }
+                }
+            }
+        }
+    }
+
+    fn build_resource(&mut self, inst: usize) -> Option<Resource> {
+        let root = self.insts[inst].root;
+        let decl = &self.decls[self.modinsts[self.insts[inst].modinst].module].resources[self.insts[inst].decl];
+        let (schema, block, file, label) = (decl.schema, decl.block, decl.file, decl.label);
+        self.refs.push(Vec::new());
+        let body = self.eval_body(root);
+        let name = match self.lookup_attr(root, "name") {
+            Some(attr) => match self.attr_value(root, attr) {
+                Ok(Value::String(s)) => s.to_string(),
+                Ok(other) => {
+                    self.diags.push(
+                        Diagnostic::error(&codes::SCHEMA_WRONG_TYPE, span_of(file, &attr.value), format!("`name` must be a string, not {}", other.type_name()))
+                            .with_label("expected a string"),
+                    );
+                    label.to_string()
+                }
+                Err(_) => label.to_string(),
+            },
+            None => default_name(label, self.insts[inst].binding.as_ref()),
+        };
+        let mut depends_on = Vec::new();
+        if let Some(attr) = self.lookup_attr(root, "depends_on") {
+            let scope = self.obj_scope(root);
+            if let Ok(value) = self.expr(&attr.value, &scope) {
+                let elements = element_spans(file, &attr.value);
+                let items = value.as_list().map(<[Value]>::to_vec).unwrap_or_else(|| vec![value.clone()]);
+                for (i, item) in items.iter().enumerate() {
+                    let span = elements.get(i).copied().unwrap_or_else(|| span_of(file, &attr.value));
+                    match item.as_ref() {
+                        Some(r) if r.attribute.is_empty() => depends_on.push((r.address.clone(), span)),
+                        _ => self.diags.push(
+                            Diagnostic::error(&codes::REF_KIND, span, format!("depends_on takes objects, not {}", item.type_name()))
+                                .with_label("expected a reference like service.db")
+                                .with_help("list whole objects: depends_on = [cluster.c000, service.db]"),
+                        ),
+                    }
+                }
+            }
+        }
+        let mut refs = self.refs.pop().unwrap_or_default();
+        refs.sort_unstable();
+        refs.dedup();
+        let references = refs.into_iter().filter(|&r| r != inst).map(|r| self.insts[r].address.clone()).collect();
+        Some(Resource {
+            schema,
+            address: self.insts[inst].address.clone(),
+            name,
+            span: block_header_span(file, block),
+            body,
+            references,
+            depends_on,
+        })
+    }
+
+    fn eval_body(&mut self, obj: usize) -> Body {
+        let body = self.objs[obj].body;
+        let file = self.objs[obj].file;
+        let is_root = self.objs[obj].parent.is_none();
+        let mut out = Body::default();
+        for structure in body.iter() {
+            if let Some(attr) = structure.as_attribute() {
+                let key = attr.key.as_str();
+                let meta = if is_root { ["for_each", "count", "depends_on", "name"].contains(&key) } else { ["for_each", "count"].contains(&key) };
+                if meta {
+                    continue;
+                }
+                if let Ok(value) = self.attr_value(obj, attr) {
+                    out.attrs.push(Attr {
+                        name: key.to_string(),
+                        name_span: span_of(file, &attr.key),
+                        value,
+                        span: span_of(file, &attr.value),
+                        elements: element_spans(file, &attr.value),
+                    });
+                }
+            } else if let Some(block) = structure.as_block() {
+                let Ok(children) = self.nested_objects(obj, block) else { continue };
+                for child in children {
+                    let body = self.eval_body(child);
+                    let name = block.labels.first().map(|l| {
+                        let binding = self.objs[child].binding.as_ref().map(|(_, b)| b);
+                        default_name(l.as_str(), binding)
+                    });
+                    out.blocks.push(NestedBlock {
+                        kind: block.ident.as_str().to_string(),
+                        name,
+                        address: self.objs[child].address.clone(),
+                        span: block_header_span(file, block),
+                        body,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn root_output(&mut self, block: &'p Block, file: FileId) -> Option<ResolvedOutput> {
+        let name = block.labels.first()?.as_str().to_string();
+        let sensitive = attr_expr(block, "sensitive").and_then(Expression::as_bool).unwrap_or(false);
+        for attr in block.body.attributes() {
+            if !["value", "description", "sensitive"].contains(&attr.key.as_str()) {
+                self.unknown_attr(file, attr, &["value", "description", "sensitive"], "output");
+            }
+        }
+        let value = self.output_value(0, block, file).ok()?;
+        Some(ResolvedOutput { name, value, sensitive, span: block_header_span(file, block) })
+    }
+
+    fn output_value(&mut self, modinst: usize, block: &'p Block, file: FileId) -> R {
+        let name = block.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default();
+        let Some(expr) = attr_expr(block, "value") else {
+            self.diags.push(
+                Diagnostic::error(&codes::SCHEMA_MISSING_ATTRIBUTE, block_header_span(file, block), format!("output {name:?} has no `value`"))
+                    .with_label("expected `value = ...`")
+                    .with_help("give the output a value"),
+            );
+            return Err(Reported);
+        };
+        let scope = Scope { modinst, file, obj: None, binding: BindingSource::None };
+        let span = span_of(file, expr);
+        self.memoized(MemoKey::Output(modinst, name.clone()), format!("output.{name}"), span, |ev| ev.expr(expr, &scope))
+    }
+
+    // ----- instances ----------------------------------------------------------------------
+
+    /// The instances of a resource declaration in a module instance.
+    fn expand(&mut self, modinst: usize, decl: usize) -> Result<Vec<usize>, Reported> {
+        if let Some(r) = self.expanded.get(&(modinst, decl)) {
+            return r.clone();
+        }
+        let module = self.modinsts[modinst].module;
+        let d = &self.decls[module].resources[decl];
+        let (schema, block, file, label) = (d.schema, d.block, d.file, d.label);
+        let scope = Scope { modinst, file, obj: None, binding: BindingSource::None };
+        let key = MemoKey::Expand(modinst, decl);
+        let desc = format!("{}.{label}", schema.name);
+        let span = block_header_span(file, block);
+        let bindings = self.with_cycle_guard(key, desc, span, |ev| ev.bindings_of(&block.body, file, &scope));
+        let result = bindings.map(|bindings| {
+            let base = Address { module: self.modinsts[modinst].steps.clone(), ..Address::new(schema.name, label) };
+            let mut out = Vec::new();
+            for binding in bindings {
+                let address = base.clone().with_key(binding.as_ref().map(binding_key));
+                let inst = self.insts.len();
+                let obj = self.objs.len();
+                self.objs.push(Obj { inst, parent: None, body: &block.body, schema: Some(schema), file, address: address.clone(), binding: None });
+                self.insts.push(Inst { modinst, decl, address, binding, root: obj });
+                out.push(inst);
+            }
+            out
+        });
+        self.expanded.insert((modinst, decl), result.clone());
+        result
+    }
+
+    /// The for_each/count bindings of a block: `[None]` for a plain block.
+    fn bindings_of(&mut self, body: &'p HclBody, file: FileId, scope: &Scope) -> Result<Vec<Option<Binding>>, Reported> {
+        let for_each = body.attributes().find(|a| a.key.as_str() == "for_each");
+        let count = body.attributes().find(|a| a.key.as_str() == "count");
+        match (for_each, count) {
+            (Some(fe), Some(c)) => {
+                self.diags.push(
+                    Diagnostic::error(&codes::META_FOR_EACH, span_of(file, &c.key), "a block cannot have both `for_each` and `count`")
+                        .with_note(span_of(file, &fe.key), "for_each is here")
+                        .with_help("keep one of them"),
+                );
+                Err(Reported)
+            }
+            (Some(fe), None) => {
+                let span = span_of(file, &fe.value);
+                let value = self.expr(&fe.value, scope)?;
+                let pairs: Vec<(Value, Value)> = match &value {
+                    Value::Object(o) => o.iter().map(|(k, v)| (Value::string(k.as_str()), v.clone())).collect(),
+                    Value::List(items) => {
+                        let mut keys = Vec::new();
+                        for item in items.iter() {
+                            match item {
+                                Value::String(_) => keys.push((item.clone(), item.clone())),
+                                other => {
+                                    self.diags.push(
+                                        Diagnostic::error(&codes::META_FOR_EACH, span, format!("for_each over a list needs strings, found {}", other.type_name()))
+                                            .with_label("expected a map or a set of strings")
+                                            .with_help("key the collection by name: for_each = { for x in LIST : x.name => x }"),
+                                    );
+                                    return Err(Reported);
+                                }
+                            }
+                        }
+                        keys.sort_by(|a, b| a.0.as_str().cmp(&b.0.as_str()));
+                        keys.dedup();
+                        keys
+                    }
+                    other => {
+                        let unknown = if other.is_unknown() { " known only after apply" } else { "" };
+                        self.diags.push(
+                            Diagnostic::error(&codes::META_FOR_EACH, span, format!("for_each needs a map or a set of strings, not a{unknown} {}", other.type_name()))
+                                .with_label("expected a map or a set of strings")
+                                .with_help("key the collection by name: for_each = { for x in LIST : x.name => x }"),
+                        );
+                        return Err(Reported);
+                    }
+                };
+                if pairs.len() as u64 > MAX_COUNT {
+                    return Err(self.limit(span, "for_each"));
+                }
+                Ok(pairs.into_iter().map(|(key, value)| Some(Binding::Each { key, value })).collect())
+            }
+            (None, Some(c)) => {
+                let span = span_of(file, &c.value);
+                let value = self.expr(&c.value, scope)?;
+                match value.as_integer() {
+                    Some(n) if n >= 0 => {
+                        if n as u64 > MAX_COUNT {
+                            return Err(self.limit(span, "count"));
+                        }
+                        Ok((0..n as u64).map(|i| Some(Binding::Count(i))).collect())
+                    }
+                    _ => {
+                        self.diags.push(
+                            Diagnostic::error(&codes::META_FOR_EACH, span, format!("count needs a whole number from 0, not {value}"))
+                                .with_label("expected a whole number")
+                                .with_help("count = 3, or count = length(var.list)"),
+                        );
+                        Err(Reported)
+                    }
+                }
+            }
+            (None, None) => Ok(vec![None]),
+        }
+    }
+
+    fn limit(&mut self, span: Span, what: &str) -> Reported {
+        self.diags.push(
+            Diagnostic::error(&codes::EVAL_LIMIT, span, format!("{what} makes more than {MAX_COUNT} instances"))
+                .with_help("split the spec, or use fewer instances"),
+        );
+        Reported
+    }
+
+    /// Instances of a nested block type in an object.
+    fn nested_objects(&mut self, obj: usize, block: &'p Block) -> Result<Vec<usize>, Reported> {
+        let ptr = block as *const Block as usize;
+        if let Some(r) = self.nested.get(&(obj, ptr)) {
+            return r.clone();
+        }
+        let file = self.objs[obj].file;
+        let kind = block.ident.as_str();
+        let parent_schema = self.objs[obj].schema;
+        let schema = parent_schema.and_then(|s| s.block(kind));
+        let scope = self.obj_scope(obj);
+        let result = match (block.labels.len(), schema) {
+            (n, Some(s)) if (n == 1) != s.labelled => {
+                let shape = if s.labelled { format!("{kind} \"NAME\" {{ ... }}") } else { format!("{kind} {{ ... }}") };
+                self.diags.push(
+                    Diagnostic::error(&codes::SCHEMA_LABELS, block_header_span(file, block), format!("`{kind}` takes {} label(s), found {n}", usize::from(s.labelled)))
+                        .with_label(format!("expected `{shape}`"))
+                        .with_help(format!("write it as `{shape}`")),
+                );
+                Err(Reported)
+            }
+            _ => self.bindings_of(&block.body, file, &scope).map(|bindings| {
+                let mut out = Vec::new();
+                for binding in bindings {
+                    let label = block.labels.first().map(|l| l.as_str()).unwrap_or(kind);
+                    let address = self.objs[obj].address.nested(kind, label, binding.as_ref().map(binding_key));
+                    let child = self.objs.len();
+                    let inst = self.objs[obj].inst;
+                    self.objs.push(Obj {
+                        inst,
+                        parent: Some(obj),
+                        body: &block.body,
+                        schema,
+                        file,
+                        address,
+                        binding: binding.map(|b| (kind.to_string(), b)),
+                    });
+                    out.push(child);
+                }
+                out
+            }),
+        };
+        self.nested.insert((obj, ptr), result.clone());
+        result
+    }
+
+    /// Instances of a module call in a module instance, with their variables bound.
+    fn module_instances(&mut self, modinst: usize, call: usize) -> Result<Vec<usize>, Reported> {
+        if let Some(r) = self.called.get(&(modinst, call)) {
+            return r.clone();
+        }
+        let module = self.modinsts[modinst].module;
+        let c = &self.decls[module].calls[call];
+        let (label, block, file, target) = (c.label, c.block, c.file, c.target);
+        let scope = Scope { modinst, file, obj: None, binding: BindingSource::None };
+        let span = block_header_span(file, block);
+        let result = self.with_cycle_guard(MemoKey::Calls(modinst, call), format!("module.{label}"), span, |ev| {
+            let bindings = ev.bindings_of(&block.body, file, &scope)?;
+            let var_names: Vec<&'p str> = ev.decls[target].variables.iter().map(|v| v.name).collect();
+            for attr in block.body.attributes() {
+                let key = attr.key.as_str();
+                if !["source", "for_each", "count", "depends_on"].contains(&key) && !var_names.contains(&key) {
+                    let mut d = Diagnostic::error(&codes::SCHEMA_UNKNOWN_ATTRIBUTE, span_of(file, &attr.key), format!("module {label:?} has no variable `{key}`"))
+                        .with_label("not an input of this module");
+                    d = match did_you_mean(key, var_names.iter().copied()) {
+                        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                        None => d.with_help(format!("its variables are: {}", var_names.join(", "))),
+                    };
+                    ev.diags.push(d);
+                }
+            }
+            let mut out = Vec::new();
+            for binding in bindings {
+                let child = ev.modinsts.len();
+                let mut steps = ev.modinsts[modinst].steps.clone();
+                steps.push(ModuleStep { name: label.to_string(), key: binding.as_ref().map(binding_key) });
+                // The call's `each`/`count` are visible while its inputs are evaluated.
+                ev.modinsts.push(ModInst { module: target, steps, vars: HashMap::new(), binding });
+                let vars: Vec<(&'p str, &'p Block, FileId)> = ev.decls[target].variables.iter().map(|v| (v.name, v.block, v.file)).collect();
+                for (name, vblock, vfile) in vars {
+                    let given = match block.body.attributes().find(|a| a.key.as_str() == name) {
+                        Some(attr) => {
+                            let sc = Scope { modinst, file, obj: None, binding: BindingSource::Call(child) };
+                            match ev.expr(&attr.value, &sc) {
+                                Ok(v) => Some((v, span_of(file, &attr.value))),
+                                Err(_) => continue,
+                            }
+                        }
+                        None => None,
+                    };
+                    let value = ev.bind_variable(child, name, vblock, vfile, given);
+                    ev.modinsts[child].vars.insert(name.to_string(), value);
+                }
+                ev.validate_variables(child);
+                out.push(child);
+            }
+            Ok(out)
+        });
+        self.called.insert((modinst, call), result.clone());
+        result
+    }
+}
+
+impl<'p> Evaluator<'p> {
+    // ----- memoisation and cycles ---------------------------------------------------------
+
+    /// Runs `compute` unless `key` is already being computed, in which case the cycle is
+    /// reported with its path.
+    fn with_cycle_guard<T>(&mut self, key: MemoKey, desc: String, span: Span, compute: impl FnOnce(&mut Self) -> Result<T, Reported>) -> Result<T, Reported> {
+        if let Some(pos) = self.in_progress.iter().position(|(k, _, _)| *k == key) {
+            let mut path: Vec<&str> = self.in_progress[pos..].iter().map(|(_, d, _)| d.as_str()).collect();
+            path.push(&desc);
+            let mut diag = Diagnostic::error(&codes::REF_CYCLE, self.in_progress[pos].2, format!("cycle: {}", path.join(" -> ")))
+                .with_label("this value depends on itself")
+                .with_help("compute one of the values on the path from something else");
+            for (_, d, s) in &self.in_progress[pos + 1..] {
+                diag = diag.with_note(*s, format!("{d} is on the cycle"));
+            }
+            self.diags.push(diag);
+            return Err(Reported);
+        }
+        self.in_progress.push((key, desc, span));
+        let result = compute(self);
+        self.in_progress.pop();
+        result
+    }
+
+    /// Computes a value once; later uses get the same value and its references.
+    fn memoized(&mut self, key: MemoKey, desc: String, span: Span, compute: impl FnOnce(&mut Self) -> R) -> R {
+        if let Some((value, refs)) = self.memo.get(&key) {
+            let (value, refs) = (value.clone(), refs.clone());
+            self.note_refs(&refs);
+            return value;
+        }
+        self.refs.push(Vec::new());
+        let value = self.with_cycle_guard(key.clone(), desc, span, compute);
+        let mut refs = self.refs.pop().unwrap_or_default();
+        refs.sort_unstable();
+        refs.dedup();
+        self.note_refs(&refs);
+        self.memo.insert(key, (value.clone(), refs));
+        value
+    }
+
+    fn note_refs(&mut self, refs: &[usize]) {
+        if let Some(top) = self.refs.last_mut() {
+            top.extend_from_slice(refs);
+        }
+    }
+
+    // ----- attributes of objects ----------------------------------------------------------
+
+    fn lookup_attr(&self, obj: usize, name: &str) -> Option<&'p Attribute> {
+        self.objs[obj].body.attributes().find(|a| a.key.as_str() == name)
+    }
+
+    fn obj_scope(&self, obj: usize) -> Scope {
+        let inst = self.objs[obj].inst;
+        Scope { modinst: self.insts[inst].modinst, file: self.objs[obj].file, obj: Some(obj), binding: BindingSource::Inst(inst) }
+    }
+
+    fn attr_value(&mut self, obj: usize, attr: &'p Attribute) -> R {
+        let scope = self.obj_scope(obj);
+        let desc = format!("{}.{}", self.objs[obj].address, attr.key.as_str());
+        let span = span_of(scope.file, &attr.value);
+        let key = MemoKey::Attr(obj, attr as *const Attribute as usize);
+        self.memoized(key, desc, span, |ev| ev.expr(&attr.value, &scope))
+    }
+
+    /// Resolves `ops` against an object: nested blocks, then an attribute. Returns the value
+    /// and how many operators were used.
+    fn object_path(&mut self, mut obj: usize, ops: &'p [hcl_edit::Decorated<TraversalOperator>], span: Span) -> Result<(Value, usize), Reported> {
+        let mut used = 0;
+        loop {
+            let Some(op) = ops.get(used) else {
+                return Ok((Value::reference(self.objs[obj].address.clone(), Vec::new()), used));
+            };
+            let TraversalOperator::GetAttr(name) = op.value() else {
+                self.diags.push(
+                    Diagnostic::error(&codes::EVAL_INDEX, span, format!("{} is an object, not a collection", self.objs[obj].address))
+                        .with_help("name an attribute: .NAME"),
+                );
+                return Err(Reported);
+            };
+            let name = name.as_str();
+            let body = self.objs[obj].body;
+            let schema = self.objs[obj].schema;
+            let nested_blocks: Vec<&'p Block> = body.blocks().filter(|b| b.ident.as_str() == name).collect();
+            let is_block_type = !nested_blocks.is_empty() || schema.is_some_and(|s| s.block(name).is_some());
+            if is_block_type {
+                used += 1;
+                let labelled = schema.and_then(|s| s.block(name)).map_or_else(|| nested_blocks.first().is_some_and(|b| !b.labels.is_empty()), |s| s.labelled);
+                let candidates: Vec<&'p Block> = if labelled {
+                    let Some(TraversalOperator::GetAttr(label)) = ops.get(used).map(|o| o.value()) else {
+                        let mut all = BTreeMap::new();
+                        for b in &nested_blocks {
+                            for child in self.nested_objects(obj, b)? {
+                                let addr = self.objs[child].address.clone();
+                                let key = addr.nested.last().map(|n| n.label.clone()).unwrap_or_default();
+                                all.insert(key, Value::reference(addr, Vec::new()));
+                            }
+                        }
+                        return Ok((Value::object(all), used));
+                    };
+                    used += 1;
+                    let found: Vec<&'p Block> = nested_blocks.iter().copied().filter(|b| b.labels.first().is_some_and(|l| l.as_str() == label.as_str())).collect();
+                    if found.is_empty() {
+                        let labels: Vec<&str> = nested_blocks.iter().filter_map(|b| b.labels.first().map(|l| l.as_str())).collect();
+                        let mut d = Diagnostic::error(&codes::REF_UNKNOWN, span, format!("{} has no {name} {:?}", self.objs[obj].address, label.as_str()))
+                            .with_label("no such nested block");
+                        d = match did_you_mean(label.as_str(), labels.iter().copied()) {
+                            Some(s) => d.with_help(format!("did you mean `{name}.{s}`?")),
+                            None => d.with_help(format!("its {name} blocks are: {}", if labels.is_empty() { "none".to_string() } else { labels.join(", ") })),
+                        };
+                        self.diags.push(d);
+                        return Err(Reported);
+                    }
+                    found
+                } else {
+                    nested_blocks
+                };
+                let Some(block) = candidates.first() else {
+                    return Ok((Value::Null, used));
+                };
+                let children = self.nested_objects(obj, block)?;
+                obj = match (children.as_slice(), ops.get(used).map(|o| o.value())) {
+                    ([only], _) if self.objs[*only].binding.is_none() => *only,
+                    (_, Some(TraversalOperator::Index(index))) => {
+                        used += 1;
+                        let scope = self.current_scope_for_index(obj);
+                        let key = self.expr(index, &scope)?;
+                        let wanted = value_key(&key);
+                        match children.iter().find(|&&c| self.objs[c].address.nested.last().and_then(|n| n.key.clone()) == wanted) {
+                            Some(&c) => c,
+                            None => {
+                                self.diags.push(Diagnostic::error(&codes::EVAL_INDEX, span, format!("no instance {key} of {name}")).with_help("check the for_each keys"));
+                                return Err(Reported);
+                            }
+                        }
+                    }
+                    _ => {
+                        let items = children.iter().map(|&c| Value::reference(self.objs[c].address.clone(), Vec::new())).collect();
+                        return Ok((Value::list(items), used));
+                    }
+                };
+                continue;
+            }
+            used += 1;
+            if let Some(attr) = self.lookup_attr(obj, name) {
+                return self.attr_value(obj, attr).map(|v| (v, used));
+            }
+            let address = self.objs[obj].address.clone();
+            if let Some(s) = schema {
+                if let Some(a) = s.attr(name) {
+                    if name == "name" && self.objs[obj].parent.is_none() {
+                        let inst = self.objs[obj].inst;
+                        let label = address.label.clone();
+                        return Ok((Value::string(default_name(&label, self.insts[inst].binding.as_ref())), used));
+                    }
+                    return Ok((schema_default(a.default), used));
+                }
+                if s.computed.contains(&name) {
+                    return Ok((Value::reference(address, vec![name.to_string()]), used));
+                }
+                let names = s.attr_names().into_iter().chain(s.blocks.iter().map(|b| b.name)).chain(s.computed.iter().copied());
+                let mut d = Diagnostic::error(&codes::REF_UNKNOWN, span, format!("{address} has no attribute `{name}`")).with_label("unknown attribute");
+                d = match did_you_mean(name, names) {
+                    Some(n) => d.with_help(format!("did you mean `{n}`?")),
+                    None => d.with_help("see docs/spec.md for its attributes"),
+                };
+                self.diags.push(d);
+                return Err(Reported);
+            }
+            return Ok((Value::Null, used));
+        }
+    }
+
+    fn current_scope_for_index(&self, obj: usize) -> Scope {
+        self.obj_scope(obj)
+    }
+
+    // ----- expressions --------------------------------------------------------------------
+
+    fn expr(&mut self, e: &'p Expression, sc: &Scope) -> R {
+        let span = span_of(sc.file, e);
+        match e {
+            Expression::Null(_) => Ok(Value::Null),
+            Expression::Bool(b) => Ok(Value::Bool(*b.value())),
+            Expression::Number(n) => Ok(Value::Number(n.value().as_f64().unwrap_or(f64::NAN))),
+            Expression::String(s) => Ok(Value::string(s.as_str())),
+            Expression::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items.iter() {
+                    out.push(self.expr(item, sc)?);
+                }
+                Ok(Value::list(out))
+            }
+            Expression::Object(obj) => {
+                let mut out = BTreeMap::new();
+                for (key, value) in obj.iter() {
+                    let k = match key {
+                        ObjectKey::Ident(i) => i.as_str().to_string(),
+                        ObjectKey::Expression(k) => self.key_string(k, sc)?,
+                    };
+                    let v = self.expr(value.expr(), sc)?;
+                    out.insert(k, v);
+                }
+                Ok(Value::object(out))
+            }
+            Expression::StringTemplate(t) => self.template(t, sc, span).map(Value::string),
+            Expression::HeredocTemplate(h) => {
+                let text = self.template(&h.template, sc, span)?;
+                Ok(Value::string(match h.indent() {
+                    Some(n) => text.lines().map(|l| l.get(n.min(l.len() - l.trim_start().len())..).unwrap_or("")).collect::<Vec<_>>().join("\n") + if text.ends_with('\n') { "\n" } else { "" },
+                    None => text,
+                }))
+            }
+            Expression::Parenthesis(p) => self.expr(p.inner(), sc),
+            Expression::Variable(v) => self.traversal_root(v.as_str(), &[], sc, span).map(|(v, _)| v),
+            Expression::Traversal(t) => {
+                let (value, used) = match &t.expr {
+                    Expression::Variable(v) => self.traversal_root(v.as_str(), &t.operators, sc, span)?,
+                    other => (self.expr(other, sc)?, 0),
+                };
+                self.apply_ops(value, &t.operators[used..], sc, span)
+            }
+            Expression::Conditional(c) => match self.expr(&c.cond_expr, sc)? {
+                Value::Bool(true) => self.expr(&c.true_expr, sc),
+                Value::Bool(false) => self.expr(&c.false_expr, sc),
+                other => Err(self.type_error(span_of(sc.file, &c.cond_expr), format!("a condition must be a bool, not {}", other.type_name()))),
+            },
+            Expression::FuncCall(call) => {
+                let name = call.name.name.as_str();
+                if !call.name.namespace.is_empty() || !functions::names().contains(&name) {
+                    let mut d = Diagnostic::error(&codes::EVAL_FUNCTION, span, format!("there is no function `{name}`")).with_label("unknown function");
+                    d = match did_you_mean(name, functions::names().iter().copied()) {
+                        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                        None => d.with_help("see docs/spec.md for the functions"),
+                    };
+                    self.diags.push(d);
+                    return Err(Reported);
+                }
+                let exprs: Vec<&'p Expression> = call.args.iter().collect();
+                let mut args = Vec::with_capacity(exprs.len());
+                for a in &exprs {
+                    args.push(self.expr(a, sc)?);
+                }
+                if call.args.expand_final() {
+                    match args.pop() {
+                        Some(Value::List(items)) => args.extend(items.iter().cloned()),
+                        other => {
+                            let found = other.map_or("nothing", |v| v.type_name());
+                            return Err(self.type_error(span, format!("`...` expands a list, not {found}")));
+                        }
+                    }
+                }
+                functions::call(name, &args).map_err(|err| {
+                    let at = err.arg.and_then(|i| exprs.get(i)).map_or(span, |a| span_of(sc.file, *a));
+                    self.diags.push(
+                        Diagnostic::error(&codes::EVAL_FUNCTION, at, format!("{name}: {}", err.message))
+                            .with_label(if err.arg.is_some() { "this argument" } else { "this call" })
+                            .with_help(format!("see `{name}` in docs/spec.md")),
+                    );
+                    Reported
+                })
+            }
+            Expression::UnaryOp(op) => {
+                let v = self.expr(&op.expr, sc)?;
+                match (op.operator.value(), &v) {
+                    (UnaryOperator::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
+                    (UnaryOperator::Neg, Value::Number(n)) => Ok(Value::Number(-n)),
+                    (UnaryOperator::Not, _) => Err(self.type_error(span, format!("`!` needs a bool, not {}", v.type_name()))),
+                    (UnaryOperator::Neg, _) => Err(self.type_error(span, format!("`-` needs a number, not {}", v.type_name()))),
+                }
+            }
+            Expression::BinaryOp(op) => {
+                let l = self.expr(&op.lhs_expr, sc)?;
+                let r = self.expr(&op.rhs_expr, sc)?;
+                self.binary(*op.operator.value(), l, r, span)
+            }
+            Expression::ForExpr(f) => self.for_expr(f, sc, span),
+        }
+    }
+
+    fn key_string(&mut self, e: &'p Expression, sc: &Scope) -> Result<String, Reported> {
+        let e = match e {
+            Expression::Parenthesis(p) => p.inner(),
+            other => other,
+        };
+        if let Expression::Variable(v) = e {
+            return Ok(v.as_str().to_string());
+        }
+        match self.expr(e, sc)? {
+            Value::String(s) => Ok(s.to_string()),
+            v @ (Value::Number(_) | Value::Bool(_)) => Ok(v.to_string().trim_matches('"').to_string()),
+            other => Err(self.type_error(span_of(sc.file, e), format!("object keys must be strings, not {}", other.type_name()))),
+        }
+    }
+
+    fn type_error(&mut self, span: Span, message: String) -> Reported {
+        self.diags.push(Diagnostic::error(&codes::EVAL_TYPE, span, message).with_help("convert the value first, e.g. with tostring() or tonumber()"));
+        Reported
+    }
+
+    fn binary(&mut self, op: BinaryOperator, l: Value, r: Value, span: Span) -> R {
+        use BinaryOperator as B;
+        match op {
+            B::Eq => return Ok(Value::Bool(l == r)),
+            B::NotEq => return Ok(Value::Bool(l != r)),
+            B::And | B::Or => {
+                return match (l.as_bool(), r.as_bool()) {
+                    (Some(a), Some(b)) => Ok(Value::Bool(if op == B::And { a && b } else { a || b })),
+                    _ => Err(self.type_error(span, format!("`&&` and `||` need bools, not {} and {}", l.type_name(), r.type_name()))),
+                };
+            }
+            _ => {}
+        }
+        let num = |v: &Value| match v {
+            Value::Number(n) => Some(*n),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        let (Some(a), Some(b)) = (num(&l), num(&r)) else {
+            return Err(self.type_error(span, format!("arithmetic and comparison need numbers, not {} and {}", l.type_name(), r.type_name())));
+        };
+        Ok(match op {
+            B::Plus => Value::Number(a + b),
+            B::Minus => Value::Number(a - b),
+            B::Mul => Value::Number(a * b),
+            B::Div | B::Mod if b == 0.0 => return Err(self.type_error(span, "division by zero".to_string())),
+            B::Div => Value::Number(a / b),
+            B::Mod => Value::Number(a % b),
+            B::Less => Value::Bool(a < b),
+            B::LessEq => Value::Bool(a <= b),
+            B::Greater => Value::Bool(a > b),
+            B::GreaterEq => Value::Bool(a >= b),
+            B::Eq | B::NotEq | B::And | B::Or => unreachable!("handled above"),
+        })
+    }
+
+    fn for_expr(&mut self, f: &'p hcl_edit::expr::ForExpr, sc: &Scope, span: Span) -> R {
+        let coll = self.expr(&f.intro.collection_expr, sc)?;
+        let pairs: Vec<(Value, Value)> = match &coll {
+            Value::List(items) => items.iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v.clone())).collect(),
+            Value::Object(o) => o.iter().map(|(k, v)| (Value::string(k.as_str()), v.clone())).collect(),
+            other => return Err(self.type_error(span_of(sc.file, &f.intro.collection_expr), format!("`for` needs a list or map, not {}", other.type_name()))),
+        };
+        let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_string());
+        let value_var = f.intro.value_var.as_str().to_string();
+        let mut list = Vec::new();
+        let mut map: BTreeMap<String, Value> = BTreeMap::new();
+        let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for (k, v) in pairs {
+            let depth = self.bindings.len();
+            if let Some(kv) = &key_var {
+                self.bindings.push((kv.clone(), k));
+            }
+            self.bindings.push((value_var.clone(), v));
+            let result = self.for_item(f, sc, span, &mut list, &mut map, &mut groups);
+            self.bindings.truncate(depth);
+            result?;
+        }
+        if f.key_expr.is_some() {
+            if f.grouping {
+                return Ok(Value::object(groups.into_iter().map(|(k, v)| (k, Value::list(v))).collect()));
+            }
+            return Ok(Value::object(map));
+        }
+        Ok(Value::list(list))
+    }
+
+    fn for_item(
+        &mut self,
+        f: &'p hcl_edit::expr::ForExpr,
+        sc: &Scope,
+        span: Span,
+        list: &mut Vec<Value>,
+        map: &mut BTreeMap<String, Value>,
+        groups: &mut BTreeMap<String, Vec<Value>>,
+    ) -> Result<(), Reported> {
+        if let Some(cond) = &f.cond {
+            match self.expr(&cond.expr, sc)? {
+                Value::Bool(true) => {}
+                Value::Bool(false) => return Ok(()),
+                other => return Err(self.type_error(span_of(sc.file, &cond.expr), format!("a `for` condition must be a bool, not {}", other.type_name()))),
+            }
+        }
+        let value = self.expr(&f.value_expr, sc)?;
+        match &f.key_expr {
+            Some(ke) => {
+                let key = self.key_string(ke, sc)?;
+                if f.grouping {
+                    groups.entry(key).or_default().push(value);
+                } else if map.insert(key.clone(), value).is_some() {
+                    self.diags.push(
+                        Diagnostic::error(&codes::SCHEMA_DUPLICATE_NAME, span, format!("the `for` expression makes key {key:?} twice"))
+                            .with_help("make keys unique, or group values with `...` after the value"),
+                    );
+                    return Err(Reported);
+                }
+            }
+            None => {
+                if list.len() >= MAX_ELEMENTS {
+                    return Err(self.limit(span, "a `for` expression"));
+                }
+                list.push(value);
+            }
+        }
+        Ok(())
+    }
+
+    fn template(&mut self, t: &'p Template, sc: &Scope, span: Span) -> Result<String, Reported> {
+        let mut out = String::new();
+        for element in t.iter() {
+            match element {
+                Element::Literal(s) => out.push_str(s.value()),
+                Element::Interpolation(i) => {
+                    let v = self.expr(&i.expr, sc)?;
+                    self.push_template_value(&mut out, &v, span_of(sc.file, &i.expr))?;
+                }
+                Element::Directive(d) => match &**d {
+                    Directive::If(ifd) => match self.expr(&ifd.if_expr.cond_expr, sc)? {
+                        Value::Bool(true) => out.push_str(&self.template(&ifd.if_expr.template, sc, span)?),
+                        Value::Bool(false) => {
+                            if let Some(e) = &ifd.else_expr {
+                                out.push_str(&self.template(&e.template, sc, span)?);
+                            }
+                        }
+                        other => return Err(self.type_error(span, format!("a template `if` needs a bool, not {}", other.type_name()))),
+                    },
+                    Directive::For(ford) => {
+                        let coll = self.expr(&ford.for_expr.collection_expr, sc)?;
+                        let pairs: Vec<(Value, Value)> = match &coll {
+                            Value::List(items) => items.iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v.clone())).collect(),
+                            Value::Object(o) => o.iter().map(|(k, v)| (Value::string(k.as_str()), v.clone())).collect(),
+                            other => return Err(self.type_error(span, format!("a template `for` needs a list or map, not {}", other.type_name()))),
+                        };
+                        for (k, v) in pairs {
+                            let depth = self.bindings.len();
+                            if let Some(kv) = &ford.for_expr.key_var {
+                                self.bindings.push((kv.as_str().to_string(), k));
+                            }
+                            self.bindings.push((ford.for_expr.value_var.as_str().to_string(), v));
+                            let part = self.template(&ford.for_expr.template, sc, span);
+                            self.bindings.truncate(depth);
+                            out.push_str(&part?);
+                        }
+                    }
+                },
+            }
+            if out.len() > 64 << 20 {
+                return Err(self.limit(span, "a template"));
+            }
+        }
+        Ok(out)
+    }
+
+    fn push_template_value(&mut self, out: &mut String, v: &Value, span: Span) -> Result<(), Reported> {
+        match v {
+            Value::String(s) => out.push_str(s),
+            Value::Number(_) | Value::Bool(_) => out.push_str(v.to_string().trim_matches('"')),
+            Value::Ref(r) if r.attribute.is_empty() => out.push_str(&r.address.to_string()),
+            Value::Ref(r) => {
+                self.diags.push(
+                    Diagnostic::error(&codes::EVAL_TYPE, span, format!("{r} is known only after apply and cannot be built into a string"))
+                        .with_label("known only after apply")
+                        .with_help("pass the reference on its own as the attribute's whole value"),
+                );
+                return Err(Reported);
+            }
+            other => return Err(self.type_error(span, format!("a template can hold strings, numbers and bools, not {}", other.type_name()))),
+        }
+        Ok(())
+    }
+
+    /// Applies index, attribute and splat operators to a value.
+    fn apply_ops(&mut self, mut value: Value, ops: &'p [hcl_edit::Decorated<TraversalOperator>], sc: &Scope, span: Span) -> R {
+        let mut i = 0;
+        while i < ops.len() {
+            match ops[i].value() {
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                    let items: Vec<Value> = match &value {
+                        Value::Null => Vec::new(),
+                        Value::List(l) => l.to_vec(),
+                        other => vec![other.clone()],
+                    };
+                    let rest = &ops[i + 1..];
+                    let mut out = Vec::with_capacity(items.len());
+                    for item in items {
+                        out.push(self.apply_ops(item, rest, sc, span)?);
+                    }
+                    return Ok(Value::list(out));
+                }
+                TraversalOperator::GetAttr(name) => {
+                    value = match &value {
+                        Value::Object(o) => match o.get(name.as_str()) {
+                            Some(v) => v.clone(),
+                            None => {
+                                let mut d = Diagnostic::error(&codes::EVAL_INDEX, span, format!("the object has no attribute `{}`", name.as_str())).with_label("no such attribute");
+                                d = match did_you_mean(name.as_str(), o.keys().map(String::as_str)) {
+                                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                                    None => d.with_help(format!("its attributes are: {}", o.keys().take(12).cloned().collect::<Vec<_>>().join(", "))),
+                                };
+                                self.diags.push(d);
+                                return Err(Reported);
+                            }
+                        },
+                        Value::Ref(r) if r.attribute.is_empty() => {
+                            let Some(obj) = self.obj_of_address(&r.address) else {
+                                return Err(self.type_error(span, format!("cannot read attributes of {}", r.address)));
+                            };
+                            let (v, used) = self.object_path(obj, &ops[i..], span)?;
+                            i += used;
+                            value = v;
+                            continue;
+                        }
+                        Value::Ref(r) => {
+                            let mut r = (**r).clone();
+                            r.attribute.push(name.as_str().to_string());
+                            Value::Ref(std::sync::Arc::new(r))
+                        }
+                        other => return Err(self.type_error(span, format!("cannot read attribute `{}` of a {}", name.as_str(), other.type_name()))),
+                    };
+                }
+                TraversalOperator::Index(index) => {
+                    let key = self.expr(index, sc)?;
+                    value = self.index(&value, &key, span)?;
+                }
+                TraversalOperator::LegacyIndex(n) => {
+                    value = self.index(&value, &Value::Number(*n.value() as f64), span)?;
+                }
+            }
+            i += 1;
+        }
+        Ok(value)
+    }
+
+    fn index(&mut self, value: &Value, key: &Value, span: Span) -> R {
+        match (value, key) {
+            (Value::List(items), _) => match key.as_integer() {
+                Some(i) if i >= 0 && (i as usize) < items.len() => Ok(items[i as usize].clone()),
+                Some(i) => {
+                    self.diags.push(
+                        Diagnostic::error(&codes::EVAL_INDEX, span, format!("index {i} is out of range for a list of {}", items.len()))
+                            .with_help("indices start at 0; check length() first"),
+                    );
+                    Err(Reported)
+                }
+                None => Err(self.type_error(span, format!("a list index must be a whole number, not {key}"))),
+            },
+            (Value::Object(o), Value::String(k)) => match o.get(&**k) {
+                Some(v) => Ok(v.clone()),
+                None => {
+                    let mut d = Diagnostic::error(&codes::EVAL_INDEX, span, format!("the map has no key {k:?}")).with_label("no such key");
+                    d = match did_you_mean(k, o.keys().map(String::as_str)) {
+                        Some(s) => d.with_help(format!("did you mean {s:?}?")),
+                        None => d.with_help("use lookup(map, key, default) for a default"),
+                    };
+                    self.diags.push(d);
+                    Err(Reported)
+                }
+            },
+            (Value::Ref(r), _) if !r.attribute.is_empty() => Ok(value.clone()),
+            _ => Err(self.type_error(span, format!("cannot index a {} with a {}", value.type_name(), key.type_name()))),
+        }
+    }
+
+    fn obj_of_address(&mut self, address: &Address) -> Option<usize> {
+        let resource = address.resource();
+        let inst = self.insts.iter().position(|i| i.address == resource)?;
+        let mut obj = self.insts[inst].root;
+        for step in &address.nested {
+            let body = self.objs[obj].body;
+            let block = body.blocks().find(|b| b.ident.as_str() == step.block && b.labels.first().map_or(step.block == step.label, |l| l.as_str() == step.label))?;
+            let children = self.nested_objects(obj, block).ok()?;
+            obj = *children.iter().find(|&&c| self.objs[c].address.nested.last() == Some(step))?;
+        }
+        Some(obj)
+    }
+
+    // ----- names --------------------------------------------------------------------------
+
+    /// Resolves the root of a traversal: a binding, `var`, `local`, `each`, `count`, `self`,
+    /// `path`, `module` or a resource kind. Returns the value and how many operators it used.
+    fn traversal_root(&mut self, root: &str, ops: &'p [hcl_edit::Decorated<TraversalOperator>], sc: &Scope, span: Span) -> Result<(Value, usize), Reported> {
+        if let Some((_, v)) = self.bindings.iter().rev().find(|(n, _)| n == root) {
+            return Ok((v.clone(), 0));
+        }
+        let first = match ops.first().map(|o| o.value()) {
+            Some(TraversalOperator::GetAttr(a)) => Some(a.as_str()),
+            _ => None,
+        };
+        if let Some(obj) = sc.obj
+            && let Some(binding) = self.nested_binding(obj, root)
+        {
+            return self.binding_attr(root, &binding, first, span).map(|v| (v, 1));
+        }
+        let need = |ev: &mut Self, what: &str| -> Reported {
+            ev.diags.push(
+                Diagnostic::error(&codes::REF_UNKNOWN, span, format!("`{root}` needs an attribute: {what}"))
+                    .with_label("incomplete reference")
+                    .with_help(format!("write `{root}.{what}`")),
+            );
+            Reported
+        };
+        match root {
+            "var" => {
+                let Some(name) = first else { return Err(need(self, "NAME")) };
+                let mi = &self.modinsts[sc.modinst];
+                match mi.vars.get(name) {
+                    Some(v) => Ok((v.clone(), 1)),
+                    None => {
+                        let names: Vec<&str> = self.decls[mi.module].variables.iter().map(|v| v.name).collect();
+                        Err(self.unknown_name(span, "variable", name, &names))
+                    }
+                }
+            }
+            "local" => {
+                let Some(name) = first else { return Err(need(self, "NAME")) };
+                let module = self.modinsts[sc.modinst].module;
+                let Some(&(attr, file)) = self.decls[module].locals.get(name) else {
+                    let names: Vec<&str> = self.decls[module].locals.keys().copied().collect();
+                    return Err(self.unknown_name(span, "local", name, &names));
+                };
+                let scope = Scope { modinst: sc.modinst, file, obj: None, binding: BindingSource::None };
+                let vspan = span_of(file, &attr.value);
+                self.memoized(MemoKey::Local(sc.modinst, name.to_string()), format!("local.{name}"), vspan, |ev| ev.expr(&attr.value, &scope))
+                    .map(|v| (v, 1))
+            }
+            "each" | "count" => {
+                let binding = match sc.binding {
+                    BindingSource::Inst(i) => self.insts[i].binding.clone(),
+                    BindingSource::Call(m) => self.modinsts[m].binding.clone(),
+                    BindingSource::None => None,
+                };
+                let Some(binding) = binding.filter(|b| matches!((root, b), ("each", Binding::Each { .. }) | ("count", Binding::Count(_)))) else {
+                    let which = if root == "each" { "for_each" } else { "count" };
+                    self.diags.push(
+                        Diagnostic::error(&codes::REF_UNKNOWN, span, format!("`{root}` is only defined in a block with `{which}`"))
+                            .with_label(format!("no {which} here"))
+                            .with_help(format!("add `{which}` to the block, or remove `{root}`")),
+                    );
+                    return Err(Reported);
+                };
+                self.binding_attr(root, &binding, first, span).map(|v| (v, 1))
+            }
+            "path" => match first {
+                Some("module") => {
+                    let dir = &self.program.modules[self.modinsts[sc.modinst].module].dir;
+                    Ok((Value::string(dir.as_str()), 1))
+                }
+                Some("root") => Ok((Value::string(self.program.modules[0].dir.as_str()), 1)),
+                _ => Err(need(self, "module or root")),
+            },
+            "self" => {
+                let Some(obj) = sc.obj else {
+                    self.diags.push(
+                        Diagnostic::error(&codes::REF_UNKNOWN, span, "`self` is only defined inside a resource block")
+                            .with_help("refer to the object by its address instead"),
+                    );
+                    return Err(Reported);
+                };
+                let root_obj = self.insts[self.objs[obj].inst].root;
+                self.object_path(root_obj, ops, span)
+            }
+            "module" => self.module_reference(ops, sc, span),
+            kind if schema::resource(kind).is_some() => self.resource_reference(kind, ops, sc, span),
+            other => {
+                let mut names: Vec<&str> = vec!["var", "local", "each", "count", "self", "path", "module"];
+                names.extend(schema::RESOURCES.iter().map(|r| r.name));
+                let names: Vec<String> = names.into_iter().map(String::from).chain(self.bindings.iter().map(|(n, _)| n.clone())).collect();
+                let mut d = Diagnostic::error(&codes::REF_UNKNOWN, span, format!("unknown name `{other}`")).with_label("not declared");
+                d = match did_you_mean(other, names.iter().map(String::as_str)) {
+                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    None => d.with_help("references start with var., local., module., each., count., self. or a block type"),
+                };
+                self.diags.push(d);
+                Err(Reported)
+            }
+        }
+    }
+
+    fn nested_binding(&self, mut obj: usize, name: &str) -> Option<Binding> {
+        loop {
+            if let Some((kind, b)) = &self.objs[obj].binding
+                && kind == name
+            {
+                return Some(b.clone());
+            }
+            obj = self.objs[obj].parent?;
+        }
+    }
+
+    fn binding_attr(&mut self, root: &str, binding: &Binding, attr: Option<&str>, span: Span) -> R {
+        match (binding, attr) {
+            (Binding::Each { key, .. }, Some("key")) => Ok(key.clone()),
+            (Binding::Each { value, .. }, Some("value")) => Ok(value.clone()),
+            (Binding::Count(i), Some("index")) => Ok(Value::Number(*i as f64)),
+            (Binding::Each { .. }, _) => {
+                self.diags.push(Diagnostic::error(&codes::REF_UNKNOWN, span, format!("`{root}` has only `key` and `value`")).with_help(format!("write `{root}.key` or `{root}.value`")));
+                Err(Reported)
+            }
+            (Binding::Count(_), _) => {
+                self.diags.push(Diagnostic::error(&codes::REF_UNKNOWN, span, format!("`{root}` has only `index`")).with_help(format!("write `{root}.index`")));
+                Err(Reported)
+            }
+        }
+    }
+
+    fn unknown_name(&mut self, span: Span, what: &str, name: &str, known: &[&str]) -> Reported {
+        let mut d = Diagnostic::error(&codes::REF_UNKNOWN, span, format!("there is no {what} {name:?}")).with_label(format!("unknown {what}"));
+        d = match did_you_mean(name, known.iter().copied()) {
+            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            None => d.with_help(format!("declare it, or use one of: {}", if known.is_empty() { "(none declared)".to_string() } else { known.join(", ") })),
+        };
+        self.diags.push(d);
+        Reported
+    }
+
+    fn resource_reference(&mut self, kind: &str, ops: &'p [hcl_edit::Decorated<TraversalOperator>], sc: &Scope, span: Span) -> Result<(Value, usize), Reported> {
+        let Some(TraversalOperator::GetAttr(label)) = ops.first().map(|o| o.value()) else {
+            self.diags.push(
+                Diagnostic::error(&codes::REF_UNKNOWN, span, format!("`{kind}` needs a name: {kind}.NAME"))
+                    .with_label("incomplete reference")
+                    .with_help(format!("write `{kind}.NAME`")),
+            );
+            return Err(Reported);
+        };
+        let label = label.as_str();
+        let module = self.modinsts[sc.modinst].module;
+        let Some(decl) = self.decls[module].resources.iter().position(|r| r.schema.name == kind && r.label == label) else {
+            let names: Vec<&str> = self.decls[module].resources.iter().filter(|r| r.schema.name == kind).map(|r| r.label).collect();
+            return Err(self.unknown_name(span, kind, label, &names));
+        };
+        let insts = self.expand(sc.modinst, decl)?;
+        let keyed = insts.first().is_some_and(|&i| self.insts[i].binding.is_some()) || insts.is_empty() && self.decl_is_expanded(module, decl);
+        let (inst, used) = if !keyed {
+            (insts[0], 1)
+        } else {
+            match ops.get(1).map(|o| o.value()) {
+                Some(TraversalOperator::Index(index)) => {
+                    let key = self.expr(index, sc)?;
+                    let wanted = value_key(&key);
+                    match insts.iter().find(|&&i| self.insts[i].address.key == wanted) {
+                        Some(&i) => (i, 2),
+                        None => {
+                            let keys: Vec<String> = insts.iter().filter_map(|&i| self.insts[i].address.key.as_ref().map(ToString::to_string)).take(8).collect();
+                            self.diags.push(
+                                Diagnostic::error(&codes::REF_UNKNOWN, span, format!("{kind}.{label} has no instance {key}"))
+                                    .with_label("no such instance")
+                                    .with_help(format!("its instances are {}", if keys.is_empty() { "none".into() } else { keys.join(", ") })),
+                            );
+                            return Err(Reported);
+                        }
+                    }
+                }
+                _ => {
+                    let mut map = BTreeMap::new();
+                    let mut list = Vec::new();
+                    for &i in &insts {
+                        self.note_ref_inst(i, sc);
+                        let v = Value::reference(self.insts[i].address.clone(), Vec::new());
+                        match &self.insts[i].address.key {
+                            Some(Key::Str(k)) => {
+                                map.insert(k.clone(), v);
+                            }
+                            _ => list.push(v),
+                        }
+                    }
+                    let value = if map.is_empty() { Value::list(list) } else { Value::object(map) };
+                    return Ok((value, 1));
+                }
+            }
+        };
+        self.note_ref_inst(inst, sc);
+        let root = self.insts[inst].root;
+        let (value, more) = self.object_path(root, &ops[used..], span)?;
+        Ok((value, used + more))
+    }
+
+    fn decl_is_expanded(&self, module: usize, decl: usize) -> bool {
+        let body = &self.decls[module].resources[decl].block.body;
+        body.attributes().any(|a| matches!(a.key.as_str(), "for_each" | "count"))
+    }
+
+    fn note_ref_inst(&mut self, inst: usize, sc: &Scope) {
+        let own = match sc.binding {
+            BindingSource::Inst(i) => Some(i),
+            _ => None,
+        };
+        if own != Some(inst)
+            && let Some(top) = self.refs.last_mut()
+        {
+            top.push(inst);
+        }
+    }
+
+    fn module_reference(&mut self, ops: &'p [hcl_edit::Decorated<TraversalOperator>], sc: &Scope, span: Span) -> Result<(Value, usize), Reported> {
+        let Some(TraversalOperator::GetAttr(label)) = ops.first().map(|o| o.value()) else {
+            self.diags.push(Diagnostic::error(&codes::REF_UNKNOWN, span, "`module` needs a name: module.NAME.OUTPUT").with_help("write `module.NAME.OUTPUT`"));
+            return Err(Reported);
+        };
+        let module = self.modinsts[sc.modinst].module;
+        let Some(call) = self.decls[module].calls.iter().position(|c| c.label == label.as_str()) else {
+            let names: Vec<&str> = self.decls[module].calls.iter().map(|c| c.label).collect();
+            return Err(self.unknown_name(span, "module", label.as_str(), &names));
+        };
+        let children = self.module_instances(sc.modinst, call)?;
+        let keyed = children.first().is_some_and(|&c| self.modinsts[c].binding.is_some());
+        let (child, used) = match (keyed, ops.get(1).map(|o| o.value())) {
+            (false, _) => (children.first().copied(), 1),
+            (true, Some(TraversalOperator::Index(index))) => {
+                let key = self.expr(index, sc)?;
+                let wanted = value_key(&key);
+                (children.iter().copied().find(|&c| self.modinsts[c].steps.last().and_then(|s| s.key.clone()) == wanted), 2)
+            }
+            (true, _) => {
+                let mut all = BTreeMap::new();
+                for &c in &children {
+                    let key = self.modinsts[c].steps.last().and_then(|s| s.key.as_ref()).map(key_text).unwrap_or_default();
+                    all.insert(key, self.all_outputs(c)?);
+                }
+                return Ok((Value::object(all), 1));
+            }
+        };
+        let Some(child) = child else {
+            self.diags.push(Diagnostic::error(&codes::REF_UNKNOWN, span, format!("module {:?} has no such instance", label.as_str())).with_help("check the module's for_each keys"));
+            return Err(Reported);
+        };
+        match ops.get(used).map(|o| o.value()) {
+            Some(TraversalOperator::GetAttr(out)) => {
+                let target = self.modinsts[child].module;
+                let Some(&(block, file)) = self.decls[target].outputs.iter().find(|(b, _)| b.labels.first().is_some_and(|l| l.as_str() == out.as_str())) else {
+                    let names: Vec<&str> = self.decls[target].outputs.iter().filter_map(|(b, _)| b.labels.first().map(|l| l.as_str())).collect();
+                    return Err(self.unknown_name(span, "output", out.as_str(), &names));
+                };
+                self.output_value(child, block, file).map(|v| (v, used + 1))
+            }
+            _ => self.all_outputs(child).map(|v| (v, used)),
+        }
+    }
+
+    fn all_outputs(&mut self, modinst: usize) -> R {
+        let module = self.modinsts[modinst].module;
+        let outputs = self.decls[module].outputs.clone();
+        let mut all = BTreeMap::new();
+        for (block, file) in outputs {
+            let name = block.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default();
+            all.insert(name, self.output_value(modinst, block, file)?);
+        }
+        Ok(Value::object(all))
+    }
+
+    fn unknown_attr(&mut self, file: FileId, attr: &Attribute, known: &[&str], what: &str) {
+        let key = attr.key.as_str();
+        let mut d = Diagnostic::error(&codes::SCHEMA_UNKNOWN_ATTRIBUTE, span_of(file, &attr.key), format!("`{what}` has no attribute `{key}`"))
+            .with_label("unknown attribute");
+        d = match did_you_mean(key, known.iter().copied()) {
+            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            None => d.with_help(format!("its attributes are: {}", known.join(", "))),
+        };
+        self.diags.push(d);
+    }
+}
+
+// ----- helpers ------------------------------------------------------------------------------
+
+fn attr_expr<'a>(block: &'a Block, name: &str) -> Option<&'a Expression> {
+    block.body.attributes().find(|a| a.key.as_str() == name).map(|a| &a.value)
+}
+
+/// The span of a block's type and labels.
+fn block_header_span(file: FileId, block: &Block) -> Span {
+    let start = span_of(file, &block.ident);
+    block.labels.last().map_or(start, |l| start.join(span_of(file, l)))
+}
+
+/// Spans of the elements of a literal list or object.
+fn element_spans(file: FileId, e: &Expression) -> Vec<Span> {
+    match e {
+        Expression::Array(a) => a.iter().map(|x| span_of(file, x)).collect(),
+        Expression::Object(o) => o.iter().map(|(_, v)| span_of(file, v.expr())).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn binding_key(b: &Binding) -> Key {
+    match b {
+        Binding::Each { key, .. } => Key::Str(key.as_str().unwrap_or_default().to_string()),
+        Binding::Count(i) => Key::Int(*i),
+    }
+}
+
+fn value_key(v: &Value) -> Option<Key> {
+    match v {
+        Value::String(s) => Some(Key::Str(s.to_string())),
+        Value::Number(_) => v.as_integer().map(|i| Key::Int(i as u64)),
+        _ => None,
+    }
+}
+
+fn key_text(k: &Key) -> String {
+    match k {
+        Key::Str(s) => s.clone(),
+        Key::Int(i) => i.to_string(),
+    }
+}
+
+/// The default name of an instance: label, for_each key, or label-index.
+fn default_name(label: &str, binding: Option<&Binding>) -> String {
+    match binding {
+        Some(Binding::Each { key, .. }) => key.as_str().unwrap_or(label).to_string(),
+        Some(Binding::Count(i)) => format!("{label}-{i}"),
+        None => label.to_string(),
+    }
+}
+
+fn schema_default(d: SchemaDefault) -> Value {
+    match d {
+        SchemaDefault::Required | SchemaDefault::None => Value::Null,
+        SchemaDefault::Str(s) => Value::string(s),
+        SchemaDefault::Num(n) => Value::Number(n),
+        SchemaDefault::Bool(b) => Value::Bool(b),
+    }
+}
+
+fn collect_strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) if !s.is_empty() => out.push(s.to_string()),
+        Value::List(l) => l.iter().for_each(|x| collect_strings(x, out)),
+        Value::Object(o) => o.values().for_each(|x| collect_strings(x, out)),
+        _ => {}
+    }
+}
+
+/// Evaluates a constant expression (literals only), as in variable files and defaults.
+fn constant(e: &Expression) -> Option<Value> {
+    Some(match e {
+        Expression::Null(_) => Value::Null,
+        Expression::Bool(b) => Value::Bool(*b.value()),
+        Expression::Number(n) => Value::Number(n.value().as_f64()?),
+        Expression::String(s) => Value::string(s.as_str()),
+        Expression::Array(a) => Value::list(a.iter().map(constant).collect::<Option<_>>()?),
+        Expression::Object(o) => Value::object(
+            o.iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        ObjectKey::Ident(i) => i.as_str().to_string(),
+                        ObjectKey::Expression(Expression::String(s)) => s.as_str().to_string(),
+                        _ => return None,
+                    };
+                    Some((key, constant(v.expr())?))
+                })
+                .collect::<Option<_>>()?,
+        ),
+        Expression::Parenthesis(p) => constant(p.inner())?,
+        Expression::UnaryOp(op) if *op.operator.value() == UnaryOperator::Neg => Value::Number(-constant(&op.expr)?.as_number()?),
+        _ => return None,
+    })
+}
