@@ -48,6 +48,9 @@ enum Command {
         /// Where secret files (private keys) go, mode 0600; default OUT.secrets beside OUT.
         #[arg(long, value_name = "DIR")]
         secrets_dir: Option<PathBuf>,
+        /// Also write the Terraform configuration as JSON.
+        #[arg(long, value_enum, default_value = "hcl")]
+        terraform_format: TerraformFormat,
     },
     /// Prints the resource graph.
     #[command(after_help = "Examples:\n  berth graph examples/esw-central --format dot | dot -Tsvg > graph.svg")]
@@ -148,12 +151,12 @@ fn run(command: Command, format: DiagFormat) -> Result<ExitCode, String> {
                 }
             }))
         }
-        Command::Build { spec, out, secrets_dir } => {
+        Command::Build { spec, out, secrets_dir, terraform_format } => {
             let c = compile(&spec);
             let mut outcome = Ok(());
             let mut emit_diags = Diagnostics::new();
             let code = if let (Some(model), Some(graph), false) = (&c.model, &c.graph, c.diags.has_errors()) {
-                let (tree, d) = emit(model, graph);
+                let (tree, d) = emit(model, graph, terraform_format);
                 emit_diags = d;
                 if !emit_diags.has_errors() {
                     let secrets = secrets_dir.unwrap_or_else(|| sibling(&out, "secrets"));
@@ -226,18 +229,33 @@ fn compile(spec: &SpecArgs) -> Compiled {
 }
 
 /// Every build target, in output order.
-fn emitters() -> Vec<Box<dyn Emitter>> {
-    Vec::new()
+fn emitters(terraform_format: TerraformFormat) -> Vec<Box<dyn Emitter>> {
+    vec![
+        Box::new(berth_terraform::TerraformEmitter { json: terraform_format == TerraformFormat::Json }),
+        Box::new(berth_helm::HelmEmitter),
+        Box::new(berth_docker::DockerEmitter),
+        Box::new(berth_nftables::NftablesEmitter),
+        Box::new(berth_images::ImagesEmitter),
+    ]
+}
+
+/// Which Terraform files `berth build` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum TerraformFormat {
+    /// `.tf` files only.
+    Hcl,
+    /// `.tf` files and the same configuration as `.tf.json`.
+    Json,
 }
 
 /// Runs every emitter; berth's own graph and placement reports go beside the targets.
-fn emit(model: &Model, graph: &ResourceGraph) -> (OutputTree, Diagnostics) {
+fn emit(model: &Model, graph: &ResourceGraph, terraform_format: TerraformFormat) -> (OutputTree, Diagnostics) {
     let mut tree = OutputTree::new();
     let mut diags = Diagnostics::new();
     tree.add("berth/graph.json", berth_graph::render(graph, berth_graph::Format::Json));
     tree.add("berth/placement.json", berth_check::placement_report(model));
     let input = EmitInput { model, graph };
-    for e in emitters() {
+    for e in emitters(terraform_format) {
         let (files, d) = e.emit(input);
         tree.merge_under(e.target(), files);
         diags.extend(d);

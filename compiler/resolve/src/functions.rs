@@ -1,6 +1,6 @@
 //! The built-in functions of the spec language: the ones a Terraform user expects.
 //!
-//! Every function is one row of [`FUNCTIONS`]: its name, its parameters and its body. Results
+//! Every function is one row of `FUNCTIONS`: its name, its parameters and its body. Results
 //! and messages follow Terraform's (`Invalid value for "newbits" parameter: ...`), with two
 //! berth extras, `parse_size` and `parse_duration`. References to objects pass through the
 //! collection functions; one to an attribute known only after apply cannot be computed with.
@@ -195,18 +195,17 @@ const FUNCTIONS: &[(&str, &str, Body)] = &[
         num(numbers.iter().sum())
     }),
     ("title", "str", |a| string(title(&a.str(0)?))),
-    ("tobool", "v", |a| if a.vals[0].is_null() { Ok(Value::Null) } else { Ok(Value::Bool(a.bool(0)?)) }),
-    ("tolist", "v", |a| if a.vals[0].is_null() { Ok(Value::Null) } else { Ok(Value::list(unify(a.list(0)?.to_vec()))) }),
+    ("tobool", "v", |a| nullable(a, || Ok(Value::Bool(a.bool(0)?)))),
+    ("tolist", "v", |a| nullable(a, || Ok(Value::list(unify(a.list(0)?.to_vec()))))),
     ("tomap", "v", |a| {
-        if a.vals[0].is_null() {
-            return Ok(Value::Null);
-        }
-        let map = a.obj(0)?;
-        Ok(Value::object(map.keys().cloned().zip(unify(map.values().cloned().collect())).collect()))
+        nullable(a, || {
+            let map = a.obj(0)?;
+            Ok(Value::object(map.keys().cloned().zip(unify(map.values().cloned().collect())).collect()))
+        })
     }),
-    ("tonumber", "v", |a| if a.vals[0].is_null() { Ok(Value::Null) } else { num(a.num(0)?) }),
-    ("toset", "v", |a| if a.vals[0].is_null() { Ok(Value::Null) } else { Ok(set(a.list(0)?.to_vec())) }),
-    ("tostring", "v", |a| if a.vals[0].is_null() { Ok(Value::Null) } else { string(a.str(0)?) }),
+    ("tonumber", "v", |a| nullable(a, || num(a.num(0)?))),
+    ("toset", "v", |a| nullable(a, || Ok(set(a.list(0)?.to_vec())))),
+    ("tostring", "v", |a| nullable(a, || string(a.str(0)?))),
     ("transpose", "values", transpose),
     ("trim", "str cutset", |a| {
         let cutset = a.str(1)?;
@@ -253,8 +252,7 @@ impl<'a> Args<'a> {
     }
 
     fn str(&self, i: usize) -> Result<Cow<'a, str>, FnError> {
-        let vals: &'a [Value] = self.vals;
-        text(&vals[i]).ok_or_else(|| self.bad(i, "string"))
+        text(&self.vals[i]).ok_or_else(|| self.bad(i, "string"))
     }
 
     fn num(&self, i: usize) -> Result<f64, FnError> {
@@ -263,7 +261,8 @@ impl<'a> Args<'a> {
 
     fn int(&self, i: usize) -> Result<i64, FnError> {
         let n = self.num(i)?;
-        Value::Number(n).as_integer().ok_or_else(|| self.err(i, format!("must be a whole number, got {}", format_number(n))))
+        let why = || self.err(i, format!("must be a whole number, got {}", format_number(n)));
+        Value::Number(n).as_integer().ok_or_else(why)
     }
 
     fn bool(&self, i: usize) -> Result<bool, FnError> {
@@ -271,19 +270,17 @@ impl<'a> Args<'a> {
     }
 
     fn list(&self, i: usize) -> Result<&'a [Value], FnError> {
-        let vals: &'a [Value] = self.vals;
-        vals[i].as_list().ok_or_else(|| self.bad(i, "list"))
+        self.vals[i].as_list().ok_or_else(|| self.bad(i, "list"))
     }
 
     fn obj(&self, i: usize) -> Result<&'a BTreeMap<String, Value>, FnError> {
-        let vals: &'a [Value] = self.vals;
-        vals[i].as_object().ok_or_else(|| self.bad(i, "map"))
+        self.vals[i].as_object().ok_or_else(|| self.bad(i, "map"))
     }
 
     /// The elements of list argument `i`, each converted to a `want`.
     fn items<T>(&self, i: usize, want: &str, convert: impl Fn(&'a Value) -> Option<T>) -> Result<Vec<T>, FnError> {
-        let list = self.list(i)?.iter().enumerate();
-        list.map(|(k, v)| convert(v).ok_or_else(|| self.err(i, format!("element {k}: {}", mismatch(v, want))))).collect()
+        let why = |k, v| self.err(i, format!("element {k}: {}", mismatch(v, want)));
+        self.list(i)?.iter().enumerate().map(|(k, v)| convert(v).ok_or_else(|| why(k, v))).collect()
     }
 }
 
@@ -325,6 +322,11 @@ fn mismatch(v: &Value, want: &str) -> String {
 
 fn unknown_msg(r: &Reference) -> String {
     format!("{r} is not known until apply")
+}
+
+/// A type conversion: null stays null.
+fn nullable(a: &Args<'_>, convert: impl FnOnce() -> Out) -> Out {
+    if a.vals[0].is_null() { Ok(Value::Null) } else { convert() }
 }
 
 fn num(n: f64) -> Out {
@@ -507,7 +509,8 @@ fn render(a: &Args<'_>, spec: &str, vals: &[Value]) -> Result<String, FnError> {
             return Err(a.err(0, format!("width or precision of \"{directive}\" at {at} is above 1000")));
         }
         let Some(v) = vals.get(next) else {
-            let why = format!("not enough arguments for \"{directive}\" at {at}: need {} but have {}", next + 1, vals.len());
+            let why =
+                format!("not enough arguments for \"{directive}\" at {at}: need {} but have {}", next + 1, vals.len());
             return Err(a.err(0, why));
         };
         next += 1;
@@ -530,7 +533,10 @@ fn render(a: &Args<'_>, spec: &str, vals: &[Value]) -> Result<String, FnError> {
                 ("", if verb == 'q' { serde_json::Value::from(s).to_string() } else { s }, false)
             }
             'v' if flags.contains('#') => ("", json(v).map_err(|r| bad(unknown_msg(r)))?, false),
-            'v' => ("", text(v).map_or_else(|| json(v).map_err(|r| bad(unknown_msg(r))), |s| Ok(s.into_owned()))?, false),
+            'v' => match text(v) {
+                Some(s) => ("", s.into_owned(), false),
+                None => ("", json(v).map_err(|r| bad(unknown_msg(r)))?, false),
+            },
             't' => ("", boolean(v).ok_or_else(|| bad(mismatch(v, "bool")))?.to_string(), false),
             'd' | 'b' | 'o' | 'x' | 'X' => {
                 let n = number(v).ok_or_else(|| bad(mismatch(v, "number")))?;
@@ -582,7 +588,10 @@ fn formatlist(a: &Args<'_>) -> Out {
         let Some(list) = v.as_list() else { continue };
         match rows {
             Some((len, j)) if len != list.len() => {
-                let why = format!("argument {i} has length {}, which is inconsistent with argument {j} of length {len}", list.len());
+                let why = format!(
+                    "argument {i} has length {}, which is inconsistent with argument {j} of length {len}",
+                    list.len()
+                );
                 return Err(a.err(i, why));
             }
             _ => rows = Some((list.len(), i)),
@@ -674,7 +683,8 @@ fn compact(a: &Args<'_>) -> Out {
 
 fn element(a: &Args<'_>) -> Out {
     let list = a.list(0)?;
-    let index = usize::try_from(a.int(1)?).map_err(|_| a.err(1, "cannot use element function with a negative index"))?;
+    let index =
+        usize::try_from(a.int(1)?).map_err(|_| a.err(1, "cannot use element function with a negative index"))?;
     if list.is_empty() {
         return Err(a.err(0, "cannot use element function with an empty list"));
     }
@@ -687,7 +697,13 @@ fn flatten(list: &[Value]) -> Vec<Value> {
 
 fn range(a: &Args<'_>) -> Out {
     let (start, limit) = if a.vals.len() == 1 { (0.0, a.num(0)?) } else { (a.num(0)?, a.num(1)?) };
-    let step = if a.vals.len() == 3 { a.num(2)? } else if limit < start { -1.0 } else { 1.0 };
+    let step = if a.vals.len() == 3 {
+        a.num(2)?
+    } else if limit < start {
+        -1.0
+    } else {
+        1.0
+    };
     if step == 0.0 {
         return Err(a.err(2, "step must not be zero"));
     }
@@ -714,11 +730,16 @@ fn setproduct(a: &Args<'_>) -> Out {
     }
     let mut rows: Vec<Vec<Value>> = vec![Vec::new()];
     for list in lists {
-        rows = rows.iter().flat_map(|r| list.iter().map(move |v| {
-            let mut row = r.clone();
-            row.push(v.clone());
-            row
-        })).collect();
+        rows = rows
+            .iter()
+            .flat_map(|r| {
+                list.iter().map(move |v| {
+                    let mut row = r.clone();
+                    row.push(v.clone());
+                    row
+                })
+            })
+            .collect();
     }
     Ok(Value::list(rows.into_iter().map(Value::list).collect()))
 }
@@ -741,7 +762,8 @@ fn transpose(a: &Args<'_>) -> Out {
     for (key, list) in a.obj(0)? {
         let why = |v: &Value, want| a.err(0, format!("element {key:?}: {}", mismatch(v, want)));
         for v in list.as_list().ok_or_else(|| why(list, "list"))? {
-            out.entry(text(v).ok_or_else(|| why(v, "string"))?.into_owned()).or_default().push(Value::string(key.as_str()));
+            let value = text(v).ok_or_else(|| why(v, "string"))?.into_owned();
+            out.entry(value).or_default().push(Value::string(key.as_str()));
         }
     }
     Ok(Value::object(out.into_iter().map(|(k, v)| (k, Value::list(v))).collect()))
@@ -774,8 +796,10 @@ fn cidrhost(a: &Args<'_>) -> Out {
         Ok(n) => Some(n).filter(|n| *n <= max),
         Err(_) => max.checked_sub(u128::from(number.unsigned_abs()) - 1),
     };
-    let host = host.ok_or_else(|| a.err(1, format!("prefix of {prefix} bits cannot accommodate a host numbered {number}")))?;
-    string(ip(base | host, width).to_string())
+    match host {
+        Some(host) => string(ip(base | host, width).to_string()),
+        None => Err(a.err(1, format!("prefix of {prefix} bits cannot accommodate a host numbered {number}"))),
+    }
 }
 
 fn cidrnetmask(a: &Args<'_>) -> Out {
@@ -815,13 +839,17 @@ fn cidrsubnets(a: &Args<'_>) -> Out {
         }
         if len > i64::from(width) {
             let version = if width == 32 { 4 } else { 6 };
-            return Err(a.err(i, format!("would extend prefix to {len} bits, which is too long for an IPv{version} address")));
+            let why = format!("would extend prefix to {len} bits, which is too long for an IPv{version} address");
+            return Err(a.err(i, why));
         }
         let size = 1u128 << (i64::from(width) - len);
-        let start = free.and_then(|f| f.checked_add(size - 1)).map(|e| e & !(size - 1)).filter(|s| s + (size - 1) <= last);
+        let aligned = free.and_then(|f| f.checked_add(size - 1)).map(|e| e & !(size - 1));
+        let start = aligned.filter(|s| s + (size - 1) <= last);
         let Some(start) = start else {
             let after = out.last().map(ToString::to_string).unwrap_or_default();
-            return Err(a.err(i, format!("not enough remaining address space for a subnet with a prefix of {len} bits after {after}")));
+            let why =
+                format!("not enough remaining address space for a subnet with a prefix of {len} bits after {after}");
+            return Err(a.err(i, why));
         };
         out.push(Value::string(format!("{}/{len}", ip(start, width))));
         free = start.checked_add(size);
@@ -829,25 +857,30 @@ fn cidrsubnets(a: &Args<'_>) -> Out {
     Ok(Value::list(out))
 }
 
-/// `parse_size("16Gi")`: bytes, from a number with an optional decimal (`k`, `M`, `G`, `T`,
-/// `P`, `E`) or binary (`Ki`, `Mi`, ...) unit and an optional `B`.
+/// `parse_size("16Gi")`: bytes, from a decimal number with an optional decimal (`k`, `M`, `G`,
+/// `T`, `P`, `E`) or binary (`Ki`, `Mi`, ...) unit and an optional `B`.
 fn parse_size(a: &Args<'_>) -> Out {
     let s = a.str(0)?;
     let bad = || a.err(0, format!("{s:?} is not a size such as 512Mi, 16Gi or 2G"));
     let (amount, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len()));
     let unit = unit.strip_suffix('B').unwrap_or(unit);
     let (scale, base) = match unit.strip_suffix('i') {
-        Some(scale) if !scale.is_empty() => (scale, 1024f64),
-        _ => (unit, 1000f64),
+        Some(scale) if !scale.is_empty() => (scale, 1024u128),
+        _ => (unit, 1000),
     };
-    let power = ["", "k", "M", "G", "T", "P", "E"].iter().position(|u| *u == scale || (scale == "K" && *u == "k"));
-    let amount = amount.trim().parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0);
-    let (Some(power), Some(amount)) = (power, amount) else { return Err(bad()) };
-    let bytes = amount * base.powi(power as i32);
-    if bytes.fract() != 0.0 {
-        return Err(a.err(0, format!("{s:?} is not a whole number of bytes")));
+    let units = ["", "k", "M", "G", "T", "P", "E"];
+    let power = units.iter().position(|u| *u == scale || (scale == "K" && *u == "k")).ok_or_else(bad)?;
+    let (whole, fraction) = amount.trim().split_once('.').unwrap_or((amount.trim(), ""));
+    let digits = format!("{whole}{fraction}");
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
     }
-    num(bytes)
+    let bytes = digits.parse::<u128>().ok().and_then(|n| n.checked_mul(base.pow(power as u32)));
+    match (bytes, 10u128.checked_pow(fraction.len() as u32)) {
+        (Some(bytes), Some(divisor)) if bytes % divisor == 0 => num((bytes / divisor) as f64),
+        (Some(_), Some(_)) => Err(a.err(0, format!("{s:?} is not a whole number of bytes"))),
+        _ => Err(bad()),
+    }
 }
 
 /// `parse_duration("1h30m")`: seconds, from Go-style durations (`ns`, `us`, `ms`, `s`, `m`,
@@ -910,8 +943,16 @@ mod tests {
             ("cidrnetmask", r#"["172.16.0.0/12"]"#, r#""255.240.0.0""#),
             ("cidrsubnet", r#"["10.1.2.0/24", 4, 15]"#, r#""10.1.2.240/28""#),
             ("cidrsubnet", r#"["fd00:fd12:3456:7890::/56", 16, 162]"#, r#""fd00:fd12:3456:7800:a200::/72""#),
-            ("cidrsubnets", r#"["10.1.0.0/16", 4, 4, 8, 4]"#, r#"["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/24", "10.1.48.0/20"]"#),
-            ("cidrsubnets", r#"["fd00:fd12:3456:7890::/56", 16, 32]"#, r#"["fd00:fd12:3456:7800::/72", "fd00:fd12:3456:7800:100::/88"]"#),
+            (
+                "cidrsubnets",
+                r#"["10.1.0.0/16", 4, 4, 8, 4]"#,
+                r#"["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/24", "10.1.48.0/20"]"#,
+            ),
+            (
+                "cidrsubnets",
+                r#"["fd00:fd12:3456:7890::/56", 16, 32]"#,
+                r#"["fd00:fd12:3456:7800::/72", "fd00:fd12:3456:7800:100::/88"]"#,
+            ),
             ("coalesce", r#"[null, "", "b"]"#, r#""b""#),
             ("coalescelist", r#"[[], ["c"]]"#, r#"["c"]"#),
             ("compact", r#"[["a", "", null, "b"]]"#, r#"["a", "b"]"#),
@@ -923,14 +964,22 @@ mod tests {
             ("flatten", r#"[[["a", ["b"]], [], "c"]]"#, r#"["a", "b", "c"]"#),
             ("floor", "[-1.5]", "-2"),
             ("format", r#"["Hello, %s!", "Ander"]"#, r#""Hello, Ander!""#),
-            ("format", r#"["%03d|%-4s|%5.2f|%q|%t|%%|%x", 7, "ab", 3.14159, "a\"b", true, 255]"#, r#""007|ab  | 3.14|\"a\\\"b\"|true|%|ff""#),
+            (
+                "format",
+                r#"["%03d|%-4s|%5.2f|%q|%t|%%|%x", 7, "ab", 3.14159, "a\"b", true, 255]"#,
+                r#""007|ab  | 3.14|\"a\\\"b\"|true|%|ff""#,
+            ),
             ("format", r#"["%v %v %#v %+d", "s", [1, {"a": null}], "s", 5]"#, r#""s [1,{\"a\":null}] \"s\" +5""#),
             ("formatlist", r#"["%s-%d", ["a", "b"], 1]"#, r#"["a-1", "b-1"]"#),
             ("index", r#"[["a", "b"], "b"]"#, "1"),
             ("indent", r#"[2, "a\nb\n"]"#, r#""a\n  b\n  ""#),
             ("join", r#"["-", ["a", "b"], ["c", 1]]"#, r#""a-b-c-1""#),
             ("jsondecode", r#"["{\"b\": [1, true], \"a\": null}"]"#, r#"{"a": null, "b": [1, true]}"#),
-            ("jsonencode", r#"[{"b": "<&>", "a": [1, 2.5, null]}]"#, r#""{\"a\":[1,2.5,null],\"b\":\"\\u003c\\u0026\\u003e\"}""#),
+            (
+                "jsonencode",
+                r#"[{"b": "<&>", "a": [1, 2.5, null]}]"#,
+                r#""{\"a\":[1,2.5,null],\"b\":\"\\u003c\\u0026\\u003e\"}""#,
+            ),
             ("keys", r#"[{"b": 1, "a": 2}]"#, r#"["a", "b"]"#),
             ("length", r#"["héllo"]"#, "5"),
             ("length", r#"[{"a": [1, 2]}]"#, "1"),
@@ -947,6 +996,7 @@ mod tests {
             ("parse_duration", r#"["2d500ms"]"#, "172800.5"),
             ("parse_size", r#"["16Gi"]"#, "17179869184"),
             ("parse_size", r#"["2G"]"#, "2000000000"),
+            ("parse_size", r#"["4.1M"]"#, "4100000"),
             ("parse_size", r#"["1.5KiB"]"#, "1536"),
             ("parseint", r#"["FF", 16]"#, "255"),
             ("parseint", r#"["-1010", 2]"#, "-10"),
@@ -1018,19 +1068,39 @@ mod tests {
             ("element", "[[1], 1.5]", Some(1), "must be a whole number, got 1.5"),
             ("element", "[[], 0]", Some(0), "cannot use element function with an empty list"),
             ("element", "[[1], -1]", Some(1), "cannot use element function with a negative index"),
-            ("cidrsubnet", r#"["10.0.0.0/24", 9, 0]"#, Some(1), "insufficient address space to extend prefix of 24 by 9"),
-            ("cidrsubnet", r#"["10.0.0.0/16", 4, 16]"#, Some(2), "prefix extension of 4 does not accommodate a subnet numbered 16"),
+            (
+                "cidrsubnet",
+                r#"["10.0.0.0/24", 9, 0]"#,
+                Some(1),
+                "insufficient address space to extend prefix of 24 by 9",
+            ),
+            (
+                "cidrsubnet",
+                r#"["10.0.0.0/16", 4, 16]"#,
+                Some(2),
+                "prefix extension of 4 does not accommodate a subnet numbered 16",
+            ),
             ("cidrsubnet", r#"["10.0.0.0/33", 1, 0]"#, Some(0), "invalid CIDR expression \"10.0.0.0/33\""),
             ("cidrhost", r#"["10.0.0.0/30", 4]"#, Some(1), "prefix of 30 bits cannot accommodate a host numbered 4"),
             ("cidrnetmask", r#"["fd00::/8"]"#, Some(0), "IPv6 addresses cannot have a netmask"),
-            ("cidrsubnets", r#"["10.0.0.0/24", 1, 1, 1]"#, Some(3), "not enough remaining address space for a subnet with a prefix of 25 bits after \"10.0.0.128/25\""),
+            (
+                "cidrsubnets",
+                r#"["10.0.0.0/24", 1, 1, 1]"#,
+                Some(3),
+                "not enough remaining address space for a subnet with a prefix of 25 bits after \"10.0.0.128/25\"",
+            ),
             ("range", "[20000000]", Some(0), "the range has 20000000 elements, more than the limit of 10000000"),
             ("range", "[0, 10, -1]", Some(1), "limit must be less than start when step is negative"),
             ("lookup", r#"[{"a": 1}, "b"]"#, Some(1), "the map has no key \"b\" and no default was given"),
             ("format", r#"["%s and %s", "a"]"#, Some(0), "not enough arguments for \"%s\" at 7: need 2 but have 1"),
             ("format", r#"["%s", "a", "b"]"#, Some(2), "too many arguments; no verbs expect argument 2"),
             ("format", r#"["%d", 1.5]"#, Some(1), "unsupported value for \"%d\" at 0: an integer is required"),
-            ("formatlist", r#"["%s%s", ["a"], ["b", "c"]]"#, Some(2), "argument 2 has length 2, which is inconsistent with argument 1 of length 1"),
+            (
+                "formatlist",
+                r#"["%s%s", ["a"], ["b", "c"]]"#,
+                Some(2),
+                "argument 2 has length 2, which is inconsistent with argument 1 of length 1",
+            ),
             ("slice", "[[1, 2], 0, 3]", Some(2), "end index must not be greater than the length of the list"),
             ("one", "[[1, 2]]", Some(0), "either zero or one elements"),
             ("sum", "[[]]", Some(0), "cannot sum an empty list"),
@@ -1040,20 +1110,15 @@ mod tests {
             ("base64decode", r#"["!!"]"#, Some(0), "the given value is not valid base64"),
             ("zipmap", r#"[["a"], []]"#, Some(1), "number of keys (1) does not match number of values (0)"),
             ("parse_size", r#"["16Gx"]"#, Some(0), "\"16Gx\" is not a size such as 512Mi, 16Gi or 2G"),
-            ("parse_size", r#"["0.1k"]"#, None, ""),
             ("parse_size", r#"["0.1"]"#, Some(0), "\"0.1\" is not a whole number of bytes"),
             ("parse_duration", r#"["5"]"#, Some(0), "\"5\" is not a duration such as 30s, 15m, 48h or 1h30m"),
             ("coalesce", r#"[null, ""]"#, None, "no non-null, non-empty-string arguments."),
             ("transpose", r#"[{"a": "x"}]"#, Some(0), "element \"a\": list required, got string"),
         ];
         for (name, args, arg, want) in cases {
-            match call(name, &values(args)) {
-                Err(e) => {
-                    assert!(e.message.contains(want), "{name}{args}: {}", e.message);
-                    assert_eq!(e.arg, arg, "{name}{args}: {}", e.message);
-                }
-                Ok(v) => assert!(want.is_empty(), "{name}{args} gave {v}"),
-            }
+            let e = call(name, &values(args)).expect_err(name);
+            assert!(e.message.contains(want), "{name}{args}: {}", e.message);
+            assert_eq!(e.arg, arg, "{name}{args}: {}", e.message);
         }
     }
 
@@ -1065,8 +1130,10 @@ mod tests {
         let concat = call("concat", &[Value::list(vec![ip.clone()]), Value::list(vec![host.clone()])]);
         assert_eq!(concat, Ok(both.clone()));
         assert_eq!(call("element", &[both.clone(), Value::Number(3.0)]), Ok(host.clone()));
-        assert_eq!(call("length", &[both.clone()]), Ok(Value::Number(2.0)));
-        for (name, args) in [("upper", vec![ip.clone()]), ("jsonencode", vec![both]), ("format", vec![Value::string("%s"), ip])] {
+        assert_eq!(call("length", std::slice::from_ref(&both)), Ok(Value::Number(2.0)));
+        let unknowns =
+            [("upper", vec![ip.clone()]), ("jsonencode", vec![both]), ("format", vec![Value::string("%s"), ip])];
+        for (name, args) in unknowns {
             let e = call(name, &args).expect_err(name);
             assert!(e.message.contains("host.a.ip is not known until apply"), "{name}: {}", e.message);
         }
