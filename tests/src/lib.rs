@@ -41,3 +41,52 @@ pub fn run(cmd: &mut Command) -> Output {
 pub fn text(out: &Output) -> (String, String) {
     (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
+
+/// Reads module files from disk for [`compile`].
+struct DiskLoader;
+
+impl berth_resolve::Loader for DiskLoader {
+    fn module_files(&self, path: &str) -> Result<Vec<(String, String)>, String> {
+        let p = root().join(path);
+        if p.is_file() {
+            return std::fs::read_to_string(&p).map(|t| vec![(path.to_string(), t)]).map_err(|e| e.to_string());
+        }
+        let mut names: Vec<String> = std::fs::read_dir(&p)
+            .map_err(|e| e.to_string())?
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".hcl"))
+            .collect();
+        names.sort();
+        names.into_iter().map(|n| std::fs::read_to_string(p.join(&n)).map(|t| (format!("{path}/{n}"), t)).map_err(|e| e.to_string())).collect()
+    }
+}
+
+/// Runs the compiler stages on a spec (a path relative to the workspace root, with variable
+/// files likewise) at [`FIXED_NOW`], for emitter tests. Panics with the diagnostics if the
+/// spec has errors.
+pub fn compile(spec: &str, var_files: &[&str]) -> (berth_model::Model, berth_model::ResourceGraph) {
+    let mut sources = berth_diag::Sources::new();
+    let mut inputs = berth_resolve::Inputs::default();
+    for f in var_files {
+        let text = std::fs::read_to_string(root().join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        inputs.var_files.push(sources.add(*f, text));
+    }
+    let (resolved, mut diags) = berth_resolve::resolve(&DiskLoader, &mut sources, spec, &inputs);
+    let resolved = resolved.unwrap_or_else(|| panic!("{spec} did not load: {diags:?}"));
+    let now = berth_check::formats::timestamp_unix(FIXED_NOW).expect("fixed time parses");
+    let (model, more) = berth_check::check(&resolved, berth_check::CheckContext { now_unix: now });
+    diags.extend(more);
+    let (graph, more) = berth_graph::build(&model);
+    diags.extend(more);
+    let errors: Vec<String> = diags.iter().filter(|d| d.is_error()).map(|d| format!("{}: {}", d.code.name, d.message)).collect();
+    assert!(errors.is_empty(), "{spec} has errors: {errors:#?}");
+    (model, graph)
+}
+
+/// The directory of the real tools installed by tests/setup.sh.
+pub fn tools() -> PathBuf {
+    let dir = std::env::var_os("BERTH_TOOLS").map_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/berth-tools"), PathBuf::from);
+    assert!(dir.join("venv/bin/python").exists(), "{} lacks the test tools: run tests/setup.sh", dir.display());
+    dir
+}

@@ -1,6 +1,8 @@
 //! `berth`: the command line. The only part of berth that reads files, the clock and the
 //! terminal; every stage it drives is pure.
 
+#![allow(clippy::disallowed_methods, reason = "the CLI is the one crate that reads files and the clock")]
+
 mod loader;
 mod output;
 mod report;
@@ -152,31 +154,23 @@ fn run(command: Command, format: DiagFormat) -> Result<ExitCode, String> {
             }))
         }
         Command::Build { spec, out, secrets_dir, terraform_format } => {
-            let c = compile(&spec);
-            let mut outcome = Ok(());
-            let mut emit_diags = Diagnostics::new();
-            let code = if let (Some(model), Some(graph), false) = (&c.model, &c.graph, c.diags.has_errors()) {
-                let (tree, d) = emit(model, graph, terraform_format);
-                emit_diags = d;
+            let mut c = compile(&spec);
+            let mut written = None;
+            if let (Some(model), Some(graph), false) = (&c.model, &c.graph, c.diags.has_errors()) {
+                let (tree, emit_diags) = emit(model, graph, terraform_format);
                 if !emit_diags.has_errors() {
                     let secrets = secrets_dir.unwrap_or_else(|| sibling(&out, "secrets"));
-                    outcome = output::write_tree(&tree, &out, &secrets).map(|w| {
-                        if format == DiagFormat::Human {
-                            let what = if w == output::Written::Unchanged { "unchanged" } else { "written" };
-                            eprintln!("{}: {} files {what}", out.display(), tree.len());
-                        }
-                    });
+                    let w = output::write_tree(&tree, &out, &secrets).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+                    written = Some((w, tree.len()));
                 }
-                None
-            } else {
-                Some(())
-            };
-            let mut all = Compiled { diags: c.diags.clone(), ..c };
-            all.diags.extend(emit_diags);
-            let exit = finish(&all, format, || {});
-            outcome.map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-            let _ = code;
-            Ok(exit)
+                c.diags.extend(emit_diags);
+            }
+            Ok(finish(&c, format, || {
+                if let (Some((w, n)), DiagFormat::Human) = (written, format) {
+                    let what = if w == output::Written::Unchanged { "unchanged" } else { "written" };
+                    eprintln!("{}: {n} files {what}", out.display());
+                }
+            }))
         }
         Command::Fmt { paths, check } => fmt(&paths, check, format),
         Command::Explain { code } => explain(code.as_deref()),

@@ -49,17 +49,17 @@ pub(crate) fn convert(resolved: &Resolved, diags: &mut Diagnostics) -> Model {
     }
     let index = Index { by_address };
     let mut model = Model::default();
-    let mut cx = Cx { index: &index, diags, env_of: Vec::new() };
+    let mut cx = Cx { index: &index, diags };
     for r in &accepted {
         let reader = Reader::new(&r.body, r.schema, r.span, cx.diags);
         let meta = cx.meta(r, &reader);
         match r.schema.name {
             "host" => model.hosts.push(cx.host(r, &reader, meta)),
             "container" => model.containers.push(cx.container(&reader, meta)),
-            "cluster" => model.clusters.push(cx.cluster(r, &reader, meta)),
+            "cluster" => model.clusters.push(cx.cluster(&reader, meta)),
             "service" => model.services.push(cx.service(&reader, meta)),
             "release" => model.releases.push(cx.release(&reader, meta)),
-            "image" => model.images.push(cx.image(r, &reader, meta)),
+            "image" => model.images.push(cx.image(&reader, meta)),
             "issuer" => model.issuers.push(cx.issuer(&reader, meta)),
             "certificate" => model.certificates.push(cx.certificate(&reader, meta)),
             "forward" => model.forwards.push(cx.forward(&reader, meta)),
@@ -92,15 +92,11 @@ pub(crate) fn convert(resolved: &Resolved, diags: &mut Diagnostics) -> Model {
 struct Cx<'a> {
     index: &'a Index,
     diags: &'a mut Diagnostics,
-    env_of: Vec<usize>,
 }
 
 impl Cx<'_> {
     fn meta(&mut self, r: &Resource, reader: &Reader<'_>) -> Meta {
         let environment = reader.reference("environment", self.diags).and_then(|(a, s)| self.resolve(&a, s));
-        if let Some(e) = environment {
-            self.env_of.push(e);
-        }
         // `wait_for` is a wait at run time (DNS), not an order of creation.
         let waits: Vec<&Address> = r.body.attr("wait_for").and_then(|a| a.value.as_list()).unwrap_or_default().iter().filter_map(|v| v.as_ref().map(|r| &r.address)).collect();
         let mut depends_on: Vec<Address> = r.references.iter().filter(|a| !waits.contains(a)).cloned().collect();
@@ -241,7 +237,7 @@ impl Cx<'_> {
         }
     }
 
-    fn cluster(&mut self, r: &Resource, rd: &Reader<'_>, meta: Meta) -> Cluster {
+    fn cluster(&mut self, rd: &Reader<'_>, meta: Meta) -> Cluster {
         let pool_schema = schema_block("cluster", "node_pool");
         let mut node_pools = Vec::new();
         for b in rd.blocks("node_pool") {
@@ -282,7 +278,6 @@ impl Cx<'_> {
             let lb_subnets = l.strings("subnets", d);
             LoadBalancer { internal: l.bool("internal", d).unwrap_or(true), subnets: if lb_subnets.is_empty() { subnets.clone() } else { lb_subnets } }
         });
-        let _ = r;
         Cluster {
             context: rd.string("context", d).unwrap_or_else(|| meta.name.clone()),
             meta,
@@ -319,7 +314,11 @@ impl Cx<'_> {
                 ),
             }
         }
-        let cpu = rd.string("cpu", d).or_else(|| rd.number("cpu", &mut Diagnostics::new()).map(|n| format_number(n)));
+        let cpu = match rd.any("cpu") {
+            Value::Number(n) => Some(format_number(n)),
+            Value::Null => None,
+            _ => rd.string("cpu", d),
+        };
         let cpu_millis = cpu.as_deref().and_then(|c| match formats::cpu_millis(c) {
             Ok(m) => Some(m),
             Err(e) => {
@@ -415,7 +414,7 @@ impl Cx<'_> {
         }
     }
 
-    fn image(&mut self, r: &Resource, rd: &Reader<'_>, meta: Meta) -> Image {
+    fn image(&mut self, rd: &Reader<'_>, meta: Meta) -> Image {
         let d = &mut *self.diags;
         let layer_schema = schema_block("image", "layer");
         let mut layers = Vec::new();
@@ -439,7 +438,6 @@ impl Cx<'_> {
                 size: l.size("size", false, d),
             });
         }
-        let _ = r;
         Image {
             base: rd.string("base", d).unwrap_or_default(),
             repository: rd.string("repository", d).unwrap_or_default(),

@@ -120,10 +120,10 @@ impl Builder<'_> {
         let indices: Vec<NodeIndex> = self.graph.node_indices().collect();
         for n in indices {
             let address = self.graph[n].address.clone();
-            if !address.nested.is_empty() {
-                if let Some(parent) = self.first(&address.resource()) {
-                    self.edge(parent, n, Edge::Contains);
-                }
+            if !address.nested.is_empty()
+                && let Some(parent) = self.first(&address.resource())
+            {
+                self.edge(parent, n, Edge::Contains);
             }
         }
         let m = self.model;

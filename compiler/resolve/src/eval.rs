@@ -237,17 +237,17 @@ impl<'p> Evaluator<'p> {
                     continue;
                 }
                 let label = block.labels.first().map(|l| l.as_str());
-                if let Some(label) = label {
-                    if let Some(first) = seen.insert((kind.to_string(), label.to_string()), header) {
-                        self.diags.push(
-                            Diagnostic::error(&codes::SCHEMA_DUPLICATE_NAME, header, format!("{kind} {label:?} is declared twice"))
-                                .with_label("second declaration")
-                                .with_note(first, "first declared here")
-                                .with_help("names are unique per block type in a module; rename one"),
-                        );
-                        seen.insert((kind.to_string(), label.to_string()), first);
-                        continue;
-                    }
+                if let Some(label) = label
+                    && let Some(first) = seen.insert((kind.to_string(), label.to_string()), header)
+                {
+                    self.diags.push(
+                        Diagnostic::error(&codes::SCHEMA_DUPLICATE_NAME, header, format!("{kind} {label:?} is declared twice"))
+                            .with_label("second declaration")
+                            .with_note(first, "first declared here")
+                            .with_help("names are unique per block type in a module; rename one"),
+                    );
+                    seen.insert((kind.to_string(), label.to_string()), first);
+                    continue;
                 }
                 match (kind, label) {
                     ("variable", Some(name)) => d.variables.push(VarDecl { name, block, file }),

@@ -42,7 +42,7 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, FnError> {
         return Err(fail(format!("there is no function named {name:?}")));
     };
     let (_, sig, body) = FUNCTIONS[i];
-    arity(name, sig, args.len())?;
+    arity(sig, args.len())?;
     body(&Args { sig, vals: args })
 }
 
@@ -285,7 +285,7 @@ impl<'a> Args<'a> {
 }
 
 /// Checks the argument count against a parameter list such as `inputMap key default?`.
-fn arity(name: &str, sig: &str, n: usize) -> Result<(), FnError> {
+fn arity(sig: &str, n: usize) -> Result<(), FnError> {
     let params: Vec<&str> = sig.split(' ').collect();
     let min = params.iter().filter(|p| !p.ends_with(['?', '*'])).count();
     let max = if sig.ends_with(['*', '+']) { usize::MAX } else { params.len() };
@@ -294,7 +294,7 @@ fn arity(name: &str, sig: &str, n: usize) -> Result<(), FnError> {
         _ if max == min => (min.to_string(), min),
         _ => (format!("{min} to {max}"), max),
     };
-    let expects = format!("{name} expects {expects} argument{}, got {n}", if shown == 1 { "" } else { "s" });
+    let expects = format!("expects {expects} argument{}, got {n}", if shown == 1 { "" } else { "s" });
     if n < min {
         let missing = params[n].trim_end_matches(['?', '*', '+']);
         Err(FnError { message: format!("{expects}: missing \"{missing}\"."), arg: None })
@@ -411,8 +411,9 @@ fn set(items: Vec<Value>) -> Value {
     Value::list(items)
 }
 
-/// The total order of set elements: by type, then by value.
-fn compare(x: &Value, y: &Value) -> Ordering {
+/// The order of set elements, as Terraform's: by type, then by value (numbers by size,
+/// strings by bytes).
+pub(crate) fn compare(x: &Value, y: &Value) -> Ordering {
     let rank = |v: &Value| match v {
         Value::Null => 0,
         Value::Bool(_) => 1,
@@ -697,13 +698,7 @@ fn flatten(list: &[Value]) -> Vec<Value> {
 
 fn range(a: &Args<'_>) -> Out {
     let (start, limit) = if a.vals.len() == 1 { (0.0, a.num(0)?) } else { (a.num(0)?, a.num(1)?) };
-    let step = if a.vals.len() == 3 {
-        a.num(2)?
-    } else if limit < start {
-        -1.0
-    } else {
-        1.0
-    };
+    let step = if a.vals.len() == 3 { a.num(2)? } else { (limit - start).signum() };
     if step == 0.0 {
         return Err(a.err(2, "step must not be zero"));
     }
@@ -719,7 +714,19 @@ fn range(a: &Args<'_>) -> Out {
         let why = format!("the range has {} elements, more than the limit of {MAX_ELEMENTS}", format_number(n));
         return Err(a.err(limit_arg, why));
     }
-    Ok(Value::list((0..n as usize).map(|i| Value::Number(start + i as f64 * step)).collect()))
+    // Counting in units of the last decimal place written keeps `range(0, 1, 0.1)` exact.
+    let unit = 10f64.powi(decimals(start).max(decimals(step)));
+    let (unit, first, by) = if start.abs().max(limit.abs()) * unit < 9e15 {
+        (unit, (start * unit).round(), (step * unit).round())
+    } else {
+        (1.0, start, step)
+    };
+    Ok(Value::list((0..n as usize).map(|i| Value::Number((first + i as f64 * by) / unit)).collect()))
+}
+
+/// How many decimal places `n` has, as written.
+fn decimals(n: f64) -> i32 {
+    format_number(n).split_once('.').map_or(0, |(_, fraction)| fraction.len() as i32)
 }
 
 fn setproduct(a: &Args<'_>) -> Out {
@@ -732,13 +739,7 @@ fn setproduct(a: &Args<'_>) -> Out {
     for list in lists {
         rows = rows
             .iter()
-            .flat_map(|r| {
-                list.iter().map(move |v| {
-                    let mut row = r.clone();
-                    row.push(v.clone());
-                    row
-                })
-            })
+            .flat_map(|r| list.iter().map(move |v| [r.as_slice(), std::slice::from_ref(v)].concat()))
             .collect();
     }
     Ok(Value::list(rows.into_iter().map(Value::list).collect()))
@@ -921,204 +922,181 @@ mod tests {
     use super::*;
     use berth_model::Address;
 
-    fn values(json: &str) -> Vec<Value> {
-        let parsed: serde_json::Value = serde_json::from_str(json).expect("test arguments are JSON");
-        parsed.as_array().expect("test arguments are an array").iter().map(Value::from_json).collect()
+    /// One call a line: `name [arguments] => result`, in JSON.
+    const RESULTS: &str = r##"
+abs [-3.5] => 3.5
+alltrue [[true, "true"]] => true
+anytrue [[false, true]] => true
+base64decode ["aGVsbG8="] => "hello"
+base64encode ["hello"] => "aGVsbG8="
+ceil [1.2] => 2
+chomp ["hi\r\n\n"] => "hi"
+chunklist [["a", "b", "c"], 2] => [["a", "b"], ["c"]]
+cidrhost ["10.12.112.0/20", 16] => "10.12.112.16"
+cidrhost ["10.12.112.0/20", -1] => "10.12.127.255"
+cidrhost ["fd00:fd12:3456:7890:00a2::/72", 34] => "fd00:fd12:3456:7890::22"
+cidrnetmask ["172.16.0.0/12"] => "255.240.0.0"
+cidrsubnet ["10.1.2.0/24", 4, 15] => "10.1.2.240/28"
+cidrsubnet ["fd00:fd12:3456:7890::/56", 16, 162] => "fd00:fd12:3456:7800:a200::/72"
+cidrsubnets ["10.1.0.0/16", 4, 4, 8, 4] => ["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/24", "10.1.48.0/20"]
+cidrsubnets ["fd00:fd12:3456:7890::/56", 16, 32] => ["fd00:fd12:3456:7800::/72", "fd00:fd12:3456:7800:100::/88"]
+coalesce [null, "", "b"] => "b"
+coalescelist [[], ["c"]] => ["c"]
+compact [["a", "", null, "b"]] => ["a", "b"]
+concat [["a"], [1, 2]] => ["a", 1, 2]
+contains [["a", "b"], "b"] => true
+distinct [["b", "a", "b"]] => ["b", "a"]
+element [["a", "b", "c"], 4] => "b"
+endswith ["hello", "lo"] => true
+flatten [[["a", ["b"]], [], "c"]] => ["a", "b", "c"]
+floor [-1.5] => -2
+format ["Hello, %s!", "Ander"] => "Hello, Ander!"
+format ["%03d|%-4s|%5.2f|%q|%t|%%|%x", 7, "ab", 3.14159, "a\"b", true, 255] => "007|ab  | 3.14|\"a\\\"b\"|true|%|ff"
+format ["%v %v %#v %+d", "s", [1, {"a": null}], "s", 5] => "s [1,{\"a\":null}] \"s\" +5"
+formatlist ["%s-%d", ["a", "b"], 1] => ["a-1", "b-1"]
+index [["a", "b"], "b"] => 1
+indent [2, "a\nb\n"] => "a\n  b\n  "
+join ["-", ["a", "b"], ["c", 1]] => "a-b-c-1"
+jsondecode ["{\"b\": [1, true], \"a\": null}"] => {"a": null, "b": [1, true]}
+jsonencode [{"b": "<&>", "a": [1, 2.5, null]}] => "{\"a\":[1,2.5,null],\"b\":\"\\u003c\\u0026\\u003e\"}"
+keys [{"b": 1, "a": 2}] => ["a", "b"]
+length ["héllo"] => 5
+length [{"a": [1, 2]}] => 1
+log [16, 2] => 4
+lookup [{"a": "x"}, "a"] => "x"
+lookup [{"a": "x"}, "b", "d"] => "d"
+lower ["HeLLo"] => "hello"
+max [12, 54, 3] => 54
+merge [{"a": 1, "b": 2}, null, {"b": 3}] => {"a": 1, "b": 3}
+min [12, 54, 3] => 3
+one [[]] => null
+one [["x"]] => "x"
+parse_duration ["1h30m"] => 5400
+parse_duration ["2d500ms"] => 172800.5
+parse_size ["16Gi"] => 17179869184
+parse_size ["2G"] => 2000000000
+parse_size ["4.1M"] => 4100000
+parse_size ["1.5KiB"] => 1536
+parseint ["FF", 16] => 255
+parseint ["-1010", 2] => -10
+pow [3, 2] => 9
+range [3] => [0, 1, 2]
+range [3, 0] => [3, 2, 1]
+range [0, 1, 0.25] => [0, 0.25, 0.5, 0.75]
+range [1, 0.5, -0.1] => [1, 0.9, 0.8, 0.7, 0.6]
+regex ["[a-z]+", "53abc"] => "abc"
+regex ["(\\d+)-(\\d+)", "2019-02"] => ["2019", "02"]
+regex ["(?P<y>\\d+)-(?P<m>\\d+)", "2019-02"] => {"m": "02", "y": "2019"}
+regexall ["[a-z]+", "1234abcd5678efgh9"] => ["abcd", "efgh"]
+replace ["1 + 2 + 3", "+", "-"] => "1 - 2 - 3"
+replace ["hello world", "/w(.*)d/", "$1"] => "hello orl"
+reverse [[1, 2, 3]] => [3, 2, 1]
+setintersection [["a", "b", "c"], ["b", "c", "d"], ["c", "b"]] => ["b", "c"]
+setproduct [["a", "b"], [1, 2]] => [["a", 1], ["a", 2], ["b", 1], ["b", 2]]
+setsubtract [["a", "b", "c"], ["a", "c"]] => ["b"]
+setunion [["b", "a"], ["c", "a"]] => ["a", "b", "c"]
+sha256 ["hello world"] => "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+signum [-7] => -1
+slice [["a", "b", "c", "d"], 1, 3] => ["b", "c"]
+sort [[3, 10]] => ["10", "3"]
+split [",", "foo,bar"] => ["foo", "bar"]
+split [",", ""] => [""]
+startswith ["hello", "he"] => true
+strrev ["héllo"] => "olléh"
+substr ["hello world", 1, 4] => "ello"
+substr ["héllo", -3, -1] => "llo"
+substr ["hello", 10, 2] => ""
+sum [[10, 2.5, "3"]] => 15.5
+title ["hello world_x-y"] => "Hello World_x-Y"
+tobool ["true"] => true
+tobool [null] => null
+tolist [["a", 1, true]] => ["a", "1", "true"]
+tomap [{"a": 1, "b": "x"}] => {"a": "1", "b": "x"}
+tonumber ["1.5"] => 1.5
+toset [["c", "a", "c", "b"]] => ["a", "b", "c"]
+tostring [2.5] => "2.5"
+transpose [{"a": ["1", "2"], "b": ["2", "3"]}] => {"1": ["a"], "2": ["a", "b"], "3": ["b"]}
+trim ["?!hello?!", "!?"] => "hello"
+trimprefix ["helloworld", "hello"] => "world"
+trimspace ["  hello\n"] => "hello"
+trimsuffix ["helloworld", "world"] => "hello"
+upper ["hello"] => "HELLO"
+values [{"b": 1, "a": 2}] => [2, 1]
+zipmap [["a", "b"], [1, 2]] => {"a": 1, "b": 2}
+"##;
+
+    /// One failing call a line: `name [arguments] => argument at fault or -: part of the message`.
+    const ERRORS: &str = r##"
+abs [1, 2] => 1: expects 1 argument, got 2.
+lookup [{}] => -: expects 2 to 3 arguments, got 1: missing "key".
+join [","] => -: expects at least 2 arguments, got 1: missing "lists".
+setproduct [[1]] => -: expects at least 2 arguments, got 1
+range [1, 2, 3, 4] => 3: expects 1 to 3 arguments, got 4.
+nosuch [] => -: there is no function named "nosuch".
+upper [[1]] => 0: Invalid value for "str" parameter: string required, got list.
+abs ["x"] => 0: Invalid value for "num" parameter: cannot convert "x" to number.
+length [null] => 0: argument must not be null
+join [",", ["a", null]] => 1: element 1: must not be null
+element [[1], 1.5] => 1: must be a whole number, got 1.5
+element [[], 0] => 0: cannot use element function with an empty list
+element [[1], -1] => 1: cannot use element function with a negative index
+cidrsubnet ["10.0.0.0/24", 9, 0] => 1: insufficient address space to extend prefix of 24 by 9
+cidrsubnet ["10.0.0.0/16", 4, 16] => 2: prefix extension of 4 does not accommodate a subnet numbered 16
+cidrsubnet ["10.0.0.0/33", 1, 0] => 0: invalid CIDR expression "10.0.0.0/33"
+cidrhost ["10.0.0.0/30", 4] => 1: prefix of 30 bits cannot accommodate a host numbered 4
+cidrnetmask ["fd00::/8"] => 0: IPv6 addresses cannot have a netmask
+cidrsubnets ["10.0.0.0/24", 1, 1, 1] => 3: not enough remaining address space for a subnet with a prefix of 25 bits
+range [20000000] => 0: the range has 20000000 elements, more than the limit of 10000000
+range [0, 10, -1] => 1: limit must be less than start when step is negative
+lookup [{"a": 1}, "b"] => 1: the map has no key "b" and no default was given
+format ["%s and %s", "a"] => 0: not enough arguments for "%s" at 7: need 2 but have 1
+format ["%s", "a", "b"] => 2: too many arguments; no verbs expect argument 2
+format ["%d", 1.5] => 1: unsupported value for "%d" at 0: an integer is required
+formatlist ["%s%s", ["a"], ["b", "c"]] => 2: argument 2 has length 2, which is inconsistent with argument 1
+slice [[1, 2], 0, 3] => 2: end index must not be greater than the length of the list
+one [[1, 2]] => 0: either zero or one elements
+sum [[]] => 0: cannot sum an empty list
+parseint ["1g", 16] => 0: cannot parse "1g" as a base 16 integer
+regex ["[", "a"] => 0: invalid regular expression
+regex ["x", "a"] => 1: pattern did not match any part of the given string
+base64decode ["!!"] => 0: the given value is not valid base64
+zipmap [["a"], []] => 1: number of keys (1) does not match number of values (0)
+parse_size ["16Gx"] => 0: "16Gx" is not a size such as 512Mi, 16Gi or 2G
+parse_size ["0.1"] => 0: "0.1" is not a whole number of bytes
+parse_duration ["5"] => 0: "5" is not a duration such as 30s, 15m, 48h or 1h30m
+coalesce [null, ""] => -: no non-null, non-empty-string arguments.
+transpose [{"a": "x"}] => 0: element "a": list required, got string
+"##;
+
+    fn from_json(text: &str) -> Value {
+        Value::from_json(&serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}")))
+    }
+
+    /// A case line as its function name, its arguments and what follows `=>`.
+    fn parse(line: &str) -> (&str, Vec<Value>, &str) {
+        let (name, rest) = line.split_once(' ').expect("a name");
+        let (args, want) = rest.split_once(" => ").expect("an arrow");
+        (name, from_json(args).as_list().expect("an argument list").to_vec(), want)
     }
 
     #[test]
     fn functions_compute_what_terraform_computes() {
-        let cases = [
-            ("abs", "[-3.5]", "3.5"),
-            ("alltrue", r#"[[true, "true"]]"#, "true"),
-            ("anytrue", "[[false, true]]", "true"),
-            ("base64decode", r#"["aGVsbG8="]"#, r#""hello""#),
-            ("base64encode", r#"["hello"]"#, r#""aGVsbG8=""#),
-            ("ceil", "[1.2]", "2"),
-            ("chomp", r#"["hi\r\n\n"]"#, r#""hi""#),
-            ("chunklist", r#"[["a", "b", "c"], 2]"#, r#"[["a", "b"], ["c"]]"#),
-            ("cidrhost", r#"["10.12.112.0/20", 16]"#, r#""10.12.112.16""#),
-            ("cidrhost", r#"["10.12.112.0/20", -1]"#, r#""10.12.127.255""#),
-            ("cidrhost", r#"["fd00:fd12:3456:7890:00a2::/72", 34]"#, r#""fd00:fd12:3456:7890::22""#),
-            ("cidrnetmask", r#"["172.16.0.0/12"]"#, r#""255.240.0.0""#),
-            ("cidrsubnet", r#"["10.1.2.0/24", 4, 15]"#, r#""10.1.2.240/28""#),
-            ("cidrsubnet", r#"["fd00:fd12:3456:7890::/56", 16, 162]"#, r#""fd00:fd12:3456:7800:a200::/72""#),
-            (
-                "cidrsubnets",
-                r#"["10.1.0.0/16", 4, 4, 8, 4]"#,
-                r#"["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/24", "10.1.48.0/20"]"#,
-            ),
-            (
-                "cidrsubnets",
-                r#"["fd00:fd12:3456:7890::/56", 16, 32]"#,
-                r#"["fd00:fd12:3456:7800::/72", "fd00:fd12:3456:7800:100::/88"]"#,
-            ),
-            ("coalesce", r#"[null, "", "b"]"#, r#""b""#),
-            ("coalescelist", r#"[[], ["c"]]"#, r#"["c"]"#),
-            ("compact", r#"[["a", "", null, "b"]]"#, r#"["a", "b"]"#),
-            ("concat", r#"[["a"], [1, 2]]"#, r#"["a", 1, 2]"#),
-            ("contains", r#"[["a", "b"], "b"]"#, "true"),
-            ("distinct", r#"[["b", "a", "b"]]"#, r#"["b", "a"]"#),
-            ("element", r#"[["a", "b", "c"], 4]"#, r#""b""#),
-            ("endswith", r#"["hello", "lo"]"#, "true"),
-            ("flatten", r#"[[["a", ["b"]], [], "c"]]"#, r#"["a", "b", "c"]"#),
-            ("floor", "[-1.5]", "-2"),
-            ("format", r#"["Hello, %s!", "Ander"]"#, r#""Hello, Ander!""#),
-            (
-                "format",
-                r#"["%03d|%-4s|%5.2f|%q|%t|%%|%x", 7, "ab", 3.14159, "a\"b", true, 255]"#,
-                r#""007|ab  | 3.14|\"a\\\"b\"|true|%|ff""#,
-            ),
-            ("format", r#"["%v %v %#v %+d", "s", [1, {"a": null}], "s", 5]"#, r#""s [1,{\"a\":null}] \"s\" +5""#),
-            ("formatlist", r#"["%s-%d", ["a", "b"], 1]"#, r#"["a-1", "b-1"]"#),
-            ("index", r#"[["a", "b"], "b"]"#, "1"),
-            ("indent", r#"[2, "a\nb\n"]"#, r#""a\n  b\n  ""#),
-            ("join", r#"["-", ["a", "b"], ["c", 1]]"#, r#""a-b-c-1""#),
-            ("jsondecode", r#"["{\"b\": [1, true], \"a\": null}"]"#, r#"{"a": null, "b": [1, true]}"#),
-            (
-                "jsonencode",
-                r#"[{"b": "<&>", "a": [1, 2.5, null]}]"#,
-                r#""{\"a\":[1,2.5,null],\"b\":\"\\u003c\\u0026\\u003e\"}""#,
-            ),
-            ("keys", r#"[{"b": 1, "a": 2}]"#, r#"["a", "b"]"#),
-            ("length", r#"["héllo"]"#, "5"),
-            ("length", r#"[{"a": [1, 2]}]"#, "1"),
-            ("log", "[16, 2]", "4"),
-            ("lookup", r#"[{"a": "x"}, "a"]"#, r#""x""#),
-            ("lookup", r#"[{"a": "x"}, "b", "d"]"#, r#""d""#),
-            ("lower", r#"["HeLLo"]"#, r#""hello""#),
-            ("max", "[12, 54, 3]", "54"),
-            ("merge", r#"[{"a": 1, "b": 2}, null, {"b": 3}]"#, r#"{"a": 1, "b": 3}"#),
-            ("min", "[12, 54, 3]", "3"),
-            ("one", "[[]]", "null"),
-            ("one", r#"[["x"]]"#, r#""x""#),
-            ("parse_duration", r#"["1h30m"]"#, "5400"),
-            ("parse_duration", r#"["2d500ms"]"#, "172800.5"),
-            ("parse_size", r#"["16Gi"]"#, "17179869184"),
-            ("parse_size", r#"["2G"]"#, "2000000000"),
-            ("parse_size", r#"["4.1M"]"#, "4100000"),
-            ("parse_size", r#"["1.5KiB"]"#, "1536"),
-            ("parseint", r#"["FF", 16]"#, "255"),
-            ("parseint", r#"["-1010", 2]"#, "-10"),
-            ("pow", "[3, 2]", "9"),
-            ("range", "[3]", "[0, 1, 2]"),
-            ("range", "[3, 0]", "[3, 2, 1]"),
-            ("range", "[0, 1, 0.25]", "[0, 0.25, 0.5, 0.75]"),
-            ("regex", r#"["[a-z]+", "53abc"]"#, r#""abc""#),
-            ("regex", r#"["(\\d+)-(\\d+)", "2019-02"]"#, r#"["2019", "02"]"#),
-            ("regex", r#"["(?P<y>\\d+)-(?P<m>\\d+)", "2019-02"]"#, r#"{"m": "02", "y": "2019"}"#),
-            ("regexall", r#"["[a-z]+", "1234abcd5678efgh9"]"#, r#"["abcd", "efgh"]"#),
-            ("replace", r#"["1 + 2 + 3", "+", "-"]"#, r#""1 - 2 - 3""#),
-            ("replace", r#"["hello world", "/w(.*)d/", "$1"]"#, r#""hello orl""#),
-            ("reverse", "[[1, 2, 3]]", "[3, 2, 1]"),
-            ("setintersection", r#"[["a", "b", "c"], ["b", "c", "d"], ["c", "b"]]"#, r#"["b", "c"]"#),
-            ("setproduct", r#"[["a", "b"], [1, 2]]"#, r#"[["a", 1], ["a", 2], ["b", 1], ["b", 2]]"#),
-            ("setsubtract", r#"[["a", "b", "c"], ["a", "c"]]"#, r#"["b"]"#),
-            ("setunion", r#"[["b", "a"], ["c", "a"]]"#, r#"["a", "b", "c"]"#),
-            ("sha256", r#"["hello world"]"#, r#""b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9""#),
-            ("signum", "[-7]", "-1"),
-            ("slice", r#"[["a", "b", "c", "d"], 1, 3]"#, r#"["b", "c"]"#),
-            ("sort", "[[3, 10]]", r#"["10", "3"]"#),
-            ("split", r#"[",", "foo,bar"]"#, r#"["foo", "bar"]"#),
-            ("split", r#"[",", ""]"#, r#"[""]"#),
-            ("startswith", r#"["hello", "he"]"#, "true"),
-            ("strrev", r#"["héllo"]"#, r#""olléh""#),
-            ("substr", r#"["hello world", 1, 4]"#, r#""ello""#),
-            ("substr", r#"["héllo", -3, -1]"#, r#""llo""#),
-            ("substr", r#"["hello", 10, 2]"#, r#""""#),
-            ("sum", r#"[[10, 2.5, "3"]]"#, "15.5"),
-            ("title", r#"["hello world_x-y"]"#, r#""Hello World_x-Y""#),
-            ("tobool", r#"["true"]"#, "true"),
-            ("tobool", "[null]", "null"),
-            ("tolist", r#"[["a", 1, true]]"#, r#"["a", "1", "true"]"#),
-            ("tomap", r#"[{"a": 1, "b": "x"}]"#, r#"{"a": "1", "b": "x"}"#),
-            ("tonumber", r#"["1.5"]"#, "1.5"),
-            ("toset", r#"[["c", "a", "c", "b"]]"#, r#"["a", "b", "c"]"#),
-            ("tostring", "[2.5]", r#""2.5""#),
-            ("transpose", r#"[{"a": ["1", "2"], "b": ["2", "3"]}]"#, r#"{"1": ["a"], "2": ["a", "b"], "3": ["b"]}"#),
-            ("trim", r#"["?!hello?!", "!?"]"#, r#""hello""#),
-            ("trimprefix", r#"["helloworld", "hello"]"#, r#""world""#),
-            ("trimspace", r#"["  hello\n"]"#, r#""hello""#),
-            ("trimsuffix", r#"["helloworld", "world"]"#, r#""hello""#),
-            ("upper", r#"["hello"]"#, r#""HELLO""#),
-            ("values", r#"[{"b": 1, "a": 2}]"#, "[2, 1]"),
-            ("zipmap", r#"[["a", "b"], [1, 2]]"#, r#"{"a": 1, "b": 2}"#),
-        ];
-        for (name, args, want) in cases {
-            let got = call(name, &values(args)).unwrap_or_else(|e| panic!("{name}{args}: {}", e.message));
-            assert_eq!(got, values(&format!("[{want}]"))[0], "{name}{args}");
+        for line in RESULTS.trim().lines() {
+            let (name, args, want) = parse(line);
+            assert_eq!(call(name, &args).map_err(|e| e.message), Ok(from_json(want)), "{line}");
         }
-        let tested: BTreeSet<&str> = cases.iter().map(|c| c.0).collect();
-        assert_eq!(names(), tested.into_iter().collect::<Vec<_>>(), "every function has a case, in order");
+        let tested: BTreeSet<&str> = RESULTS.trim().lines().map(|line| parse(line).0).collect();
+        assert!(names().iter().eq(tested.iter()), "every function has a case, and names() is sorted");
     }
 
     #[test]
     fn errors_are_specific_and_name_the_argument() {
-        let cases = [
-            ("abs", "[1, 2]", Some(1), "abs expects 1 argument, got 2."),
-            ("lookup", "[{}]", None, "lookup expects 2 to 3 arguments, got 1: missing \"key\"."),
-            ("join", r#"[","]"#, None, "join expects at least 2 arguments, got 1: missing \"lists\"."),
-            ("setproduct", "[[1]]", None, "setproduct expects at least 2 arguments, got 1"),
-            ("range", "[1, 2, 3, 4]", Some(3), "range expects 1 to 3 arguments, got 4."),
-            ("nosuch", "[]", None, "there is no function named \"nosuch\"."),
-            ("upper", "[[1]]", Some(0), "Invalid value for \"str\" parameter: string required, got list."),
-            ("abs", r#"["x"]"#, Some(0), "Invalid value for \"num\" parameter: cannot convert \"x\" to number."),
-            ("length", "[null]", Some(0), "argument must not be null"),
-            ("join", r#"[",", ["a", null]]"#, Some(1), "element 1: must not be null"),
-            ("element", "[[1], 1.5]", Some(1), "must be a whole number, got 1.5"),
-            ("element", "[[], 0]", Some(0), "cannot use element function with an empty list"),
-            ("element", "[[1], -1]", Some(1), "cannot use element function with a negative index"),
-            (
-                "cidrsubnet",
-                r#"["10.0.0.0/24", 9, 0]"#,
-                Some(1),
-                "insufficient address space to extend prefix of 24 by 9",
-            ),
-            (
-                "cidrsubnet",
-                r#"["10.0.0.0/16", 4, 16]"#,
-                Some(2),
-                "prefix extension of 4 does not accommodate a subnet numbered 16",
-            ),
-            ("cidrsubnet", r#"["10.0.0.0/33", 1, 0]"#, Some(0), "invalid CIDR expression \"10.0.0.0/33\""),
-            ("cidrhost", r#"["10.0.0.0/30", 4]"#, Some(1), "prefix of 30 bits cannot accommodate a host numbered 4"),
-            ("cidrnetmask", r#"["fd00::/8"]"#, Some(0), "IPv6 addresses cannot have a netmask"),
-            (
-                "cidrsubnets",
-                r#"["10.0.0.0/24", 1, 1, 1]"#,
-                Some(3),
-                "not enough remaining address space for a subnet with a prefix of 25 bits after \"10.0.0.128/25\"",
-            ),
-            ("range", "[20000000]", Some(0), "the range has 20000000 elements, more than the limit of 10000000"),
-            ("range", "[0, 10, -1]", Some(1), "limit must be less than start when step is negative"),
-            ("lookup", r#"[{"a": 1}, "b"]"#, Some(1), "the map has no key \"b\" and no default was given"),
-            ("format", r#"["%s and %s", "a"]"#, Some(0), "not enough arguments for \"%s\" at 7: need 2 but have 1"),
-            ("format", r#"["%s", "a", "b"]"#, Some(2), "too many arguments; no verbs expect argument 2"),
-            ("format", r#"["%d", 1.5]"#, Some(1), "unsupported value for \"%d\" at 0: an integer is required"),
-            (
-                "formatlist",
-                r#"["%s%s", ["a"], ["b", "c"]]"#,
-                Some(2),
-                "argument 2 has length 2, which is inconsistent with argument 1 of length 1",
-            ),
-            ("slice", "[[1, 2], 0, 3]", Some(2), "end index must not be greater than the length of the list"),
-            ("one", "[[1, 2]]", Some(0), "either zero or one elements"),
-            ("sum", "[[]]", Some(0), "cannot sum an empty list"),
-            ("parseint", r#"["1g", 16]"#, Some(0), "cannot parse \"1g\" as a base 16 integer"),
-            ("regex", r#"["[", "a"]"#, Some(0), "invalid regular expression"),
-            ("regex", r#"["x", "a"]"#, Some(1), "pattern did not match any part of the given string"),
-            ("base64decode", r#"["!!"]"#, Some(0), "the given value is not valid base64"),
-            ("zipmap", r#"[["a"], []]"#, Some(1), "number of keys (1) does not match number of values (0)"),
-            ("parse_size", r#"["16Gx"]"#, Some(0), "\"16Gx\" is not a size such as 512Mi, 16Gi or 2G"),
-            ("parse_size", r#"["0.1"]"#, Some(0), "\"0.1\" is not a whole number of bytes"),
-            ("parse_duration", r#"["5"]"#, Some(0), "\"5\" is not a duration such as 30s, 15m, 48h or 1h30m"),
-            ("coalesce", r#"[null, ""]"#, None, "no non-null, non-empty-string arguments."),
-            ("transpose", r#"[{"a": "x"}]"#, Some(0), "element \"a\": list required, got string"),
-        ];
-        for (name, args, arg, want) in cases {
-            let e = call(name, &values(args)).expect_err(name);
-            assert!(e.message.contains(want), "{name}{args}: {}", e.message);
-            assert_eq!(e.arg, arg, "{name}{args}: {}", e.message);
+        for line in ERRORS.trim().lines() {
+            let (name, args, want) = parse(line);
+            let (arg, message) = want.split_once(": ").expect("argument: message");
+            let e = call(name, &args).expect_err(line);
+            assert!(e.message.contains(message), "{line}: {}", e.message);
+            assert_eq!(e.arg, arg.parse().ok(), "{line}");
         }
     }
 

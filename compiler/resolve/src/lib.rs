@@ -166,3 +166,6 @@ impl Loader for MemoryLoader {
         if found.is_empty() { Err(format!("no spec files in {path}")) } else { Ok(found) }
     }
 }
+
+#[cfg(test)]
+mod tests;

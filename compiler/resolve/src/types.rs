@@ -110,7 +110,7 @@ impl Type {
             (Type::List(elem), Value::List(items)) => convert_items(elem, items).map(Value::list),
             (Type::Set(elem), Value::List(items)) => {
                 let mut items = convert_items(elem, items)?;
-                items.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+                items.sort_by(crate::functions::compare);
                 items.dedup();
                 Ok(Value::list(items))
             }

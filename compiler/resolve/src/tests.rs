@@ -1,0 +1,177 @@
+//! Resolver tests on in-memory specs: language semantics, each with a value that can differ.
+
+use crate::{Inputs, MemoryLoader, Resolved, resolve};
+use berth_diag::Sources;
+use berth_model::Value;
+
+fn run_files(files: &[(&str, &str)], root: &str, inputs: Inputs) -> (Resolved, Vec<String>) {
+    let loader = MemoryLoader { files: files.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect() };
+    let mut sources = Sources::new();
+    let (resolved, diags) = resolve(&loader, &mut sources, root, &inputs);
+    let messages = diags.sorted().iter().map(|d| format!("{}: {}", d.code.name, d.message)).collect();
+    (resolved.unwrap_or_default(), messages)
+}
+
+fn run(spec: &str) -> (Resolved, Vec<String>) {
+    run_files(&[("spec.hcl", spec)], "spec.hcl", Inputs::default())
+}
+
+fn attr(r: &Resolved, address: &str, name: &str) -> Value {
+    let res = r.resources.iter().find(|x| x.address.to_string() == address).unwrap_or_else(|| panic!("no {address}"));
+    res.body.attr(name).unwrap_or_else(|| panic!("no {address}.{name}")).value.clone()
+}
+
+#[test]
+fn for_each_count_and_names() {
+    let (r, d) = run(r#"
+locals { zones = { a = "eu-west-1a", b = "eu-west-1b" } }
+host "h" {
+  for_each = local.zones
+  instance_type = "m6i.large"
+  ami = "ami-1"
+  zone = each.value
+  subnet = "s-${each.key}"
+}
+environment "e" {
+  count = 2
+  owner = "o${count.index}"
+}
+"#);
+    assert!(d.is_empty(), "{d:?}");
+    let names: Vec<(String, String)> = r.resources.iter().map(|x| (x.address.to_string(), x.name.clone())).collect();
+    assert_eq!(
+        names,
+        vec![
+            (r#"host.h["a"]"#.into(), "a".into()),
+            (r#"host.h["b"]"#.into(), "b".into()),
+            ("environment.e[0]".into(), "e-0".into()),
+            ("environment.e[1]".into(), "e-1".into())
+        ]
+    );
+    assert_eq!(attr(&r, r#"host.h["b"]"#, "subnet"), Value::string("s-b"));
+    assert_eq!(attr(&r, "environment.e[1]", "owner"), Value::string("o1"));
+}
+
+#[test]
+fn references_self_nested_iterators_and_computed_attributes() {
+    let (r, d) = run(r#"
+host "a" {
+  instance_type = "m6i.large"
+  ami = "ami-1"
+  zone = "z"
+  volume "v" {
+    for_each = { data0 = "/mnt/d0", data1 = "/mnt/d1" }
+    device = "/dev/sd${volume.key == "data0" ? "f" : "g"}"
+    mount = volume.value
+    size = "10Gi"
+  }
+  docker { data_root = "${self.volume.v["data1"].mount}/docker" }
+  tags = { twin = host.b.zone, id = "x" }
+}
+host "b" {
+  instance_type = "m6i.large"
+  ami = host.a.ami
+  zone = "z2"
+  subnet = host.a.volume.v["data0"].device
+}
+output "id" { value = host.a.id }
+"#);
+    assert!(d.is_empty(), "{d:?}");
+    let a = r.resources.iter().find(|x| x.address.to_string() == "host.a").unwrap();
+    let docker = a.body.blocks.iter().find(|b| b.kind == "docker").unwrap();
+    assert_eq!(docker.body.attr("data_root").unwrap().value, Value::string("/mnt/d1/docker"));
+    let devices: Vec<Value> = a.body.blocks.iter().filter(|b| b.kind == "volume").map(|b| b.body.attr("device").unwrap().value.clone()).collect();
+    assert_eq!(devices, vec![Value::string("/dev/sdf"), Value::string("/dev/sdg")]);
+    assert_eq!(attr(&r, "host.b", "subnet"), Value::string("/dev/sdf"));
+    let b = r.resources.iter().find(|x| x.address.to_string() == "host.b").unwrap();
+    assert_eq!(b.references.iter().map(ToString::to_string).collect::<Vec<_>>(), vec!["host.a"]);
+    assert_eq!(a.references.iter().map(ToString::to_string).collect::<Vec<_>>(), vec!["host.b"]);
+    assert_eq!(r.outputs[0].value.to_string(), "host.a.id");
+    assert!(r.outputs[0].value.is_unknown());
+}
+
+#[test]
+fn expressions_templates_and_for() {
+    let (r, d) = run(r#"
+locals {
+  xs = [for i in range(5) : i * 2 if i != 2]
+  by_parity = { for i in range(5) : (i % 2 == 0 ? "even" : "odd") => i... }
+  objs = [{ n = "a" }, { n = "b" }]
+  names = local.objs[*].n
+  text = "%{ for n in local.names }(${n})%{ endfor }%{ if length(local.xs) > 3 }!%{ else }?%{ endif }"
+}
+environment "e" {
+  owner = jsonencode([local.xs, local.by_parity, local.text])
+}
+"#);
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(attr(&r, "environment.e", "owner"), Value::string(r#"[[0,2,6,8],{"even":[0,2,4],"odd":[1,3]},"(a)(b)!"]"#));
+}
+
+#[test]
+fn modules_variables_and_outputs() {
+    let files = [
+        ("root/main.hcl", r#"
+variable "n" { type = number }
+module "m" {
+  for_each = toset(["x", "y"])
+  source = "./mod"
+  label = "${each.key}-${var.n}"
+}
+environment "e" { owner = module.m["y"].upper }
+"#),
+        ("root/mod/main.hcl", r#"
+variable "label" { type = string }
+output "upper" { value = upper(var.label) }
+environment "inner" {
+  name = "env-${var.label}"
+  owner = "o"
+}
+"#),
+    ];
+    let inputs = Inputs { vars: vec![("n".into(), "7".into())], var_files: Vec::new() };
+    let (r, d) = run_files(&files, "root", inputs);
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(attr(&r, "environment.e", "owner"), Value::string("Y-7"));
+    let inner: Vec<(String, String)> = r.resources.iter().filter(|x| x.address.label == "inner").map(|x| (x.address.to_string(), x.name.clone())).collect();
+    assert_eq!(
+        inner,
+        vec![
+            (r#"module.m["x"].environment.inner"#.into(), "env-x-7".into()),
+            (r#"module.m["y"].environment.inner"#.into(), "env-y-7".into())
+        ]
+    );
+}
+
+#[test]
+fn validation_may_read_other_variables() {
+    let spec = r#"
+variable "hosts" {
+  type = number
+  default = 2
+}
+variable "containers" {
+  type = number
+  default = 700
+  validation {
+    condition = var.containers <= var.hosts * 320
+    error_message = "too many containers per host"
+  }
+}
+"#;
+    let (_, d) = run(spec);
+    assert_eq!(d, vec![r#"var::validation: variable "containers": too many containers per host"#.to_string()]);
+}
+
+#[test]
+fn cycles_are_reported_with_their_path() {
+    let (_, d) = run("locals {\n  a = local.b + 1\n  b = local.c\n  c = local.a\n}\nenvironment \"e\" { owner = tostring(local.a) }\n");
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0].starts_with("ref::cycle: cycle: local.a -> local.b -> local.c -> local.a"), "{d:?}");
+}
+
+#[test]
+fn dangling_references_suggest_the_closest_name() {
+    let (_, d) = run("locals { zone = \"a\" }\nenvironment \"e\" { owner = local.zoen }\n");
+    assert_eq!(d, vec![r#"ref::unknown: there is no local "zoen""#.to_string()]);
+}

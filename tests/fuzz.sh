@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Bounded fuzzing of parse + resolve + check + graph:  tests/fuzz.sh [SECONDS] [TARGET]
+# Installs cargo-fuzz if needed. cargo fuzz wants nightly flags: RUSTC_BOOTSTRAP lets the one
+# stable toolchain here accept them. The seed corpus is tests/fuzz/corpus/<target>/; new
+# inputs go to a scratch copy, so a run leaves the repository unchanged.
+set -euo pipefail
+secs="${1:-60}" target="${2:-parse_check}"
+cd "$(dirname "$0")/fuzz"
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cp -r "corpus/$target/." "$work/"
+RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none "$target" "$work" -- \
+  -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 2>&1 | tail -n 25

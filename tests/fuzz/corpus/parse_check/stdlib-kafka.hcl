@@ -1,0 +1,95 @@
+# Kafka brokers with TLS listeners, spread over the clusters; brokers wait for ZooKeeper's DNS name.
+# Call it with: module "kafka" { source = "stdlib/kafka"; clusters = [...]; issuer = issuer.NAME }
+
+variable "name" {
+  type        = string
+  default     = "kafka"
+  description = "Name of the service, its Secret and its DNS records."
+}
+
+variable "clusters" {
+  type        = list(any)
+  description = "Clusters to run on (cluster references), in order."
+}
+
+variable "issuer" {
+  type        = any
+  description = "Issuer of the TLS certificate (an issuer reference)."
+}
+
+variable "replicas" {
+  type        = number
+  default     = 3
+  description = "Members of the ensemble, over all clusters."
+
+  validation {
+    condition     = var.replicas % 2 == 1
+    error_message = "An odd number of members keeps a majority through a partition."
+  }
+}
+
+variable "image" {
+  type    = string
+  default = "apache/kafka:3.8.0"
+}
+
+variable "namespace" {
+  type    = string
+  default = "data"
+}
+
+variable "cpu" {
+  type    = string
+  default = "2"
+}
+
+variable "memory" {
+  type    = string
+  default = "8Gi"
+}
+
+variable "wait_for" {
+  type        = list(any)
+  default     = []
+  description = "Services whose DNS names must resolve before members start."
+}
+
+variable "env" {
+  type    = map(string)
+  default = {}
+}
+
+certificate "tls" {
+  name      = var.name
+  dns_names = ["${var.name}.${var.namespace}.svc.clusterset.local", "*.${var.name}.${var.namespace}.svc.clusterset.local"]
+  issuer    = var.issuer
+}
+
+service "members" {
+  name           = var.name
+  replicas       = var.replicas
+  image          = var.image
+  ports          = { tls = 9093, controller = 9094 }
+  cpu            = var.cpu
+  memory         = var.memory
+  namespace      = var.namespace
+  headless       = true
+  pod_management = "Parallel"
+  wait_for       = var.wait_for
+  certificate    = certificate.tls
+  env            = var.env
+
+  placement {
+    clusters = var.clusters
+    strategy = "spread"
+  }
+}
+
+output "service" {
+  value       = service.members
+  description = "The service, for wait_for and forwards."
+}
+
+output "dns_name" {
+  value = "${var.name}.${var.namespace}.svc.clusterset.local"
+}

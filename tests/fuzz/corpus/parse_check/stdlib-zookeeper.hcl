@@ -1,0 +1,95 @@
+# ZooKeeper ensemble with TLS (secure client port 2281), members spread over the clusters.
+# Call it with: module "zookeeper" { source = "stdlib/zookeeper"; clusters = [...]; issuer = issuer.NAME }
+
+variable "name" {
+  type        = string
+  default     = "zookeeper"
+  description = "Name of the service, its Secret and its DNS records."
+}
+
+variable "clusters" {
+  type        = list(any)
+  description = "Clusters to run on (cluster references), in order."
+}
+
+variable "issuer" {
+  type        = any
+  description = "Issuer of the TLS certificate (an issuer reference)."
+}
+
+variable "replicas" {
+  type        = number
+  default     = 5
+  description = "Members of the ensemble, over all clusters."
+
+  validation {
+    condition     = var.replicas % 2 == 1
+    error_message = "An odd number of members keeps a majority through a partition."
+  }
+}
+
+variable "image" {
+  type    = string
+  default = "zookeeper:3.9.2"
+}
+
+variable "namespace" {
+  type    = string
+  default = "data"
+}
+
+variable "cpu" {
+  type    = string
+  default = "2"
+}
+
+variable "memory" {
+  type    = string
+  default = "8Gi"
+}
+
+variable "wait_for" {
+  type        = list(any)
+  default     = []
+  description = "Services whose DNS names must resolve before members start."
+}
+
+variable "env" {
+  type    = map(string)
+  default = {}
+}
+
+certificate "tls" {
+  name      = var.name
+  dns_names = ["${var.name}.${var.namespace}.svc.clusterset.local", "*.${var.name}.${var.namespace}.svc.clusterset.local"]
+  issuer    = var.issuer
+}
+
+service "members" {
+  name           = var.name
+  replicas       = var.replicas
+  image          = var.image
+  ports          = { client = 2281, quorum = 2888, election = 3888 }
+  cpu            = var.cpu
+  memory         = var.memory
+  namespace      = var.namespace
+  headless       = true
+  pod_management = "Parallel"
+  wait_for       = var.wait_for
+  certificate    = certificate.tls
+  env            = var.env
+
+  placement {
+    clusters = var.clusters
+    strategy = "spread"
+  }
+}
+
+output "service" {
+  value       = service.members
+  description = "The service, for wait_for and forwards."
+}
+
+output "dns_name" {
+  value = "${var.name}.${var.namespace}.svc.clusterset.local"
+}
