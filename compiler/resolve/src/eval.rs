@@ -356,7 +356,9 @@ impl<'p> Evaluator<'p> {
             match serde_json::from_str::<serde_json::Value>(source.text()) {
                 Ok(serde_json::Value::Object(map)) => {
                     for (k, v) in map {
-                        given.insert(k, (Value::from_json(&v), Some(whole)));
+                        let quoted = serde_json::Value::String(k.clone()).to_string();
+                        let span = source.text().find(&quoted).map_or(whole, |at| Span::new(file, at, at + quoted.len()));
+                        given.insert(k, (Value::from_json(&v), Some(span)));
                     }
                 }
                 Ok(_) => self.diags.push(
@@ -442,21 +444,27 @@ impl<'p> Evaluator<'p> {
                 }
             },
         };
-        let value = match ty.convert(&value) {
-            Ok(v) => v,
+        let sensitive = block.body.attributes().any(|a| a.key.as_str() == "sensitive" && a.value.as_bool() == Some(true));
+        if sensitive {
+            collect_strings(&value, &mut self.sensitive);
+        }
+        match ty.convert(&value) {
+            Ok(v) => {
+                if sensitive {
+                    collect_strings(&v, &mut self.sensitive);
+                }
+                v
+            }
             Err(msg) => {
+                let detail = if sensitive { format!("a {} is required", ty.describe()) } else { msg };
                 self.diags.push(
-                    Diagnostic::error(&codes::SCHEMA_WRONG_TYPE, span, format!("variable {name:?}: {msg}"))
+                    Diagnostic::error(&codes::SCHEMA_WRONG_TYPE, span, format!("variable {name:?}: {detail}"))
                         .with_label(format!("expected {}", ty.describe()))
                         .with_help(format!("give a value of type {}", ty.describe())),
                 );
-                return Value::Null;
+                Value::Null
             }
-        };
-        if block.body.attributes().any(|a| a.key.as_str() == "sensitive" && a.value.as_bool() == Some(true)) {
-            collect_strings(&value, &mut self.sensitive);
         }
-        value
     }
 
     /// Runs the `validation` blocks of every variable of a module instance, once all its
@@ -1780,9 +1788,11 @@ fn schema_default(d: SchemaDefault) -> Value {
     }
 }
 
+/// Collects the text forms of a sensitive value (strings, and numbers and bools as written).
 fn collect_strings(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::String(s) if !s.is_empty() => out.push(s.to_string()),
+        Value::Number(_) | Value::Bool(_) => out.push(v.to_string()),
         Value::List(l) => l.iter().for_each(|x| collect_strings(x, out)),
         Value::Object(o) => o.values().for_each(|x| collect_strings(x, out)),
         _ => {}
