@@ -1151,9 +1151,6 @@ impl<'p> Evaluator<'p> {
             Expression::Parenthesis(p) => p.inner(),
             other => other,
         };
-        if let Expression::Variable(v) = e {
-            return Ok(v.as_str().to_string());
-        }
         match self.expr(e, sc)? {
             Value::String(s) => Ok(s.to_string()),
             v @ (Value::Number(_) | Value::Bool(_)) => Ok(v.to_string().trim_matches('"').to_string()),

@@ -96,16 +96,17 @@ fn expressions_templates_and_for() {
 locals {
   xs = [for i in range(5) : i * 2 if i != 2]
   by_parity = { for i in range(5) : (i % 2 == 0 ? "even" : "odd") => i... }
+  inverted = { for k, v in { a = "x", b = "y" } : v => k }
   objs = [{ n = "a" }, { n = "b" }]
   names = local.objs[*].n
   text = "%{ for n in local.names }(${n})%{ endfor }%{ if length(local.xs) > 3 }!%{ else }?%{ endif }"
 }
 environment "e" {
-  owner = jsonencode([local.xs, local.by_parity, local.text])
+  owner = jsonencode([local.xs, local.by_parity, local.text, local.inverted])
 }
 "#);
     assert!(d.is_empty(), "{d:?}");
-    assert_eq!(attr(&r, "environment.e", "owner"), Value::string(r#"[[0,2,6,8],{"even":[0,2,4],"odd":[1,3]},"(a)(b)!"]"#));
+    assert_eq!(attr(&r, "environment.e", "owner"), Value::string(r#"[[0,2,6,8],{"even":[0,2,4],"odd":[1,3]},"(a)(b)!",{"x":"a","y":"b"}]"#));
 }
 
 #[test]
