@@ -47,6 +47,7 @@ cluster "fleet" {
   max_pods      = var.limits.maxPodsPerCluster
   role_arn      = var.org.eksRoleArn
   node_role_arn = var.org.nodeRoleArn
+  pod_labels    = { "fleet/cluster" = each.key }
 
   node_pool "pool" {
     for_each      = { for p in each.value.nodePools : p.name => p }

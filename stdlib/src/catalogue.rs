@@ -59,9 +59,7 @@ impl InstanceType {
     /// Each interface's primary address is not handed to pods; the 2 are the host-network pods
     /// (the VPC CNI and kube-proxy). This is the figure in `eni-max-pods.txt`.
     pub fn eks_max_pods(&self) -> u32 {
-        self.enis
-            .saturating_mul(self.ipv4_per_eni.saturating_sub(1))
-            .saturating_add(2)
+        self.enis.saturating_mul(self.ipv4_per_eni.saturating_sub(1)).saturating_add(2)
     }
 
     /// With prefix delegation (Nitro only): the EKS recommendation,
@@ -74,10 +72,8 @@ impl InstanceType {
             return None;
         }
         let cap = if self.vcpus < 30 { 110 } else { 250 };
-        let by_addresses = self
-            .enis
-            .saturating_mul(self.ipv4_per_eni.saturating_sub(1).saturating_mul(16))
-            .saturating_add(2);
+        let by_addresses =
+            self.enis.saturating_mul(self.ipv4_per_eni.saturating_sub(1).saturating_mul(16)).saturating_add(2);
         Some(cap.min(by_addresses))
     }
 }
@@ -85,9 +81,7 @@ impl InstanceType {
 /// Looks up a type by name.
 pub fn instance_type(name: &str) -> Option<&'static InstanceType> {
     let all = instance_types();
-    all.binary_search_by(|t| t.name.as_str().cmp(name))
-        .ok()
-        .map(|index| &all[index])
+    all.binary_search_by(|t| t.name.as_str().cmp(name)).ok().map(|index| &all[index])
 }
 
 /// Every type, sorted by name.
@@ -95,9 +89,7 @@ pub fn instance_types() -> &'static [InstanceType] {
     static CATALOGUE: OnceLock<Vec<InstanceType>> = OnceLock::new();
     CATALOGUE.get_or_init(|| {
         // The catalogue ships inside the crate, and the tests parse it: a malformed one is a bug.
-        parse(SOURCE).unwrap_or_else(|err| {
-            panic!("the embedded catalogue/instance-types.hcl is malformed: {err}")
-        })
+        parse(SOURCE).unwrap_or_else(|err| panic!("the embedded catalogue/instance-types.hcl is malformed: {err}"))
     })
 }
 
@@ -109,16 +101,10 @@ fn parse(source: &str) -> Result<Vec<InstanceType>, String> {
         match structure {
             Structure::Block(block) if block.has_ident(BLOCK) => types.push(parse_block(block)?),
             Structure::Block(block) => {
-                return Err(format!(
-                    "unexpected block `{}`: only `{BLOCK}` blocks are allowed",
-                    block.ident.as_str()
-                ));
+                return Err(format!("unexpected block `{}`: only `{BLOCK}` blocks are allowed", block.ident.as_str()));
             }
             Structure::Attribute(attr) => {
-                return Err(format!(
-                    "unexpected top-level attribute `{}`",
-                    attr.key.as_str()
-                ));
+                return Err(format!("unexpected top-level attribute `{}`", attr.key.as_str()));
             }
         }
     }
@@ -134,9 +120,7 @@ fn parse_block(block: &Block) -> Result<InstanceType, String> {
     let name = match block.labels.as_slice() {
         [label] if label.is_string() && !label.as_str().is_empty() => label.as_str().to_owned(),
         _ => {
-            return Err(format!(
-                "each `{BLOCK}` block takes exactly one label: the type's name as a string"
-            ));
+            return Err(format!("each `{BLOCK}` block takes exactly one label: the type's name as a string"));
         }
     };
     let fields = Fields::collect(&name, &block.body)?;
@@ -195,10 +179,7 @@ impl<'a> Fields<'a> {
             let attr = match structure {
                 Structure::Attribute(attr) => attr,
                 Structure::Block(block) => {
-                    return Err(format!(
-                        "`{name}`: unexpected nested block `{}`",
-                        block.ident.as_str()
-                    ));
+                    return Err(format!("`{name}`: unexpected nested block `{}`", block.ident.as_str()));
                 }
             };
             let key = attr.key.as_str();
@@ -234,9 +215,7 @@ impl<'a> Fields<'a> {
 
     /// The value of `key` as a boolean.
     fn bool(&self, key: &str) -> Result<bool, String> {
-        self.get(key)?
-            .as_bool()
-            .ok_or_else(|| self.invalid(key, "`true` or `false`"))
+        self.get(key)?.as_bool().ok_or_else(|| self.invalid(key, "`true` or `false`"))
     }
 
     /// The value of `key` as a finite number.
@@ -337,10 +316,7 @@ mod tests {
 
     #[test]
     fn every_block_parses_with_all_fields() {
-        let blocks = SOURCE
-            .lines()
-            .filter(|line| line.starts_with("instance_type "))
-            .count();
+        let blocks = SOURCE.lines().filter(|line| line.starts_with("instance_type ")).count();
         let all = instance_types();
         assert_eq!(all.len(), blocks);
         assert_eq!(all.len(), ENI_MAX_PODS.len());
@@ -400,12 +376,7 @@ mod tests {
     fn names_are_unique_and_sorted() {
         let all = instance_types();
         for pair in all.windows(2) {
-            assert!(
-                pair[0].name < pair[1].name,
-                "{} / {}",
-                pair[0].name,
-                pair[1].name
-            );
+            assert!(pair[0].name < pair[1].name, "{} / {}", pair[0].name, pair[1].name);
         }
     }
 
@@ -421,25 +392,13 @@ mod tests {
     #[test]
     fn prefix_delegation_only_on_nitro() {
         for t in instance_types() {
-            let xen =
-                t.name.starts_with("x1") || (t.name.starts_with("i3.") && t.name != "i3.metal");
+            let xen = t.name.starts_with("x1") || (t.name.starts_with("i3.") && t.name != "i3.metal");
             assert_eq!(!t.nitro, xen, "{}", t.name);
-            assert_eq!(
-                t.eks_max_pods_prefix_delegation().is_none(),
-                xen,
-                "{}",
-                t.name
-            );
+            assert_eq!(t.eks_max_pods_prefix_delegation().is_none(), xen, "{}", t.name);
         }
         assert_eq!(get("m6i.large").eks_max_pods_prefix_delegation(), Some(110));
-        assert_eq!(
-            get("m6i.4xlarge").eks_max_pods_prefix_delegation(),
-            Some(110)
-        );
-        assert_eq!(
-            get("m6i.8xlarge").eks_max_pods_prefix_delegation(),
-            Some(250)
-        );
+        assert_eq!(get("m6i.4xlarge").eks_max_pods_prefix_delegation(), Some(110));
+        assert_eq!(get("m6i.8xlarge").eks_max_pods_prefix_delegation(), Some(250));
         assert_eq!(get("m6i.metal").eks_max_pods_prefix_delegation(), Some(250));
         assert_eq!(get("t3.medium").eks_max_pods_prefix_delegation(), Some(110));
         assert_eq!(get("i3.metal").eks_max_pods_prefix_delegation(), Some(250));
@@ -477,56 +436,20 @@ mod tests {
         let missing = "instance_type \"a.large\" {\n  vcpus = 2\n}\n";
         let cases = [
             (missing.to_owned(), "`memory_mib` is missing"),
-            (
-                block("a.large", "  vpcus = 2\n"),
-                "unknown attribute `vpcus`",
-            ),
+            (block("a.large", "  vpcus = 2\n"), "unknown attribute `vpcus`"),
             (block("a.large", "  enis = 4\n"), "redefined attribute"),
-            (
-                block("a.large", "  nested {}\n"),
-                "unexpected nested block `nested`",
-            ),
-            (
-                block("a.large", "") + &block("a.large", ""),
-                "`a.large` is listed more than once",
-            ),
-            (
-                "vcpus = 2\n".to_owned(),
-                "unexpected top-level attribute `vcpus`",
-            ),
-            (
-                "machine \"a\" {}\n".to_owned(),
-                "unexpected block `machine`",
-            ),
+            (block("a.large", "  nested {}\n"), "unexpected nested block `nested`"),
+            (block("a.large", "") + &block("a.large", ""), "`a.large` is listed more than once"),
+            ("vcpus = 2\n".to_owned(), "unexpected top-level attribute `vcpus`"),
+            ("machine \"a\" {}\n".to_owned(), "unexpected block `machine`"),
             ("instance_type {}\n".to_owned(), "exactly one label"),
-            (
-                "instance_type \"a\" \"b\" {}\n".to_owned(),
-                "exactly one label",
-            ),
-            (
-                block("a.large", "").replace("nitro = true", "nitro = \"yes\""),
-                "`nitro` must be `true` or `false`",
-            ),
-            (
-                block("a.large", "").replace("enis = 3", "enis = 2.5"),
-                "`enis` must be a non-negative integer",
-            ),
-            (
-                block("a.large", "").replace("enis = 3", "enis = -3"),
-                "`enis` must be a non-negative integer",
-            ),
-            (
-                block("a.large", "").replace("enis = 3", "enis = 4294967296"),
-                "`enis` must be an integer below 2^32",
-            ),
-            (
-                block("a.large", "").replace("vcpus = 2", "vcpus = 0"),
-                "`vcpus` must be at least 1",
-            ),
-            (
-                block("a.large", "").replace("local_disks = 0", "local_disks = 2"),
-                "`local_disks` and `local_disk_gib`",
-            ),
+            ("instance_type \"a\" \"b\" {}\n".to_owned(), "exactly one label"),
+            (block("a.large", "").replace("nitro = true", "nitro = \"yes\""), "`nitro` must be `true` or `false`"),
+            (block("a.large", "").replace("enis = 3", "enis = 2.5"), "`enis` must be a non-negative integer"),
+            (block("a.large", "").replace("enis = 3", "enis = -3"), "`enis` must be a non-negative integer"),
+            (block("a.large", "").replace("enis = 3", "enis = 4294967296"), "`enis` must be an integer below 2^32"),
+            (block("a.large", "").replace("vcpus = 2", "vcpus = 0"), "`vcpus` must be at least 1"),
+            (block("a.large", "").replace("local_disks = 0", "local_disks = 2"), "`local_disks` and `local_disk_gib`"),
             ("instance_type \"a\" {\n".to_owned(), ""),
         ];
         for (source, expected) in cases {

@@ -36,7 +36,8 @@ impl Loader for FsLoader {
 /// Every `.hcl` file under the given paths (directories recursively), sorted.
 pub fn spec_files(paths: &[String]) -> Result<Vec<String>, String> {
     fn walk(dir: &Path, out: &mut Vec<String>) -> Result<(), String> {
-        let mut entries: Vec<_> = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.filter_map(Result::ok).collect();
+        let mut entries: Vec<_> =
+            std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.filter_map(Result::ok).collect();
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             let p = e.path();

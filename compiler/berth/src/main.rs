@@ -37,10 +37,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Checks a spec and reports every problem.
-    #[command(after_help = "Examples:\n  berth check examples/esw-central\n  berth check spec.hcl --var env=test --diagnostics json")]
+    #[command(
+        after_help = "Examples:\n  berth check examples/esw-central\n  berth check spec.hcl --var env=test --diagnostics json"
+    )]
     Check(SpecArgs),
     /// Builds every target of a spec into an output directory (replaced atomically).
-    #[command(after_help = "Examples:\n  berth build examples/bank-multicluster -o out/bank\n  berth build examples/fleet --var-file fleet-1.json -o out/fleet")]
+    #[command(
+        after_help = "Examples:\n  berth build examples/bank-multicluster -o out/bank\n  berth build examples/fleet --var-file fleet-1.json -o out/fleet"
+    )]
     Build {
         #[command(flatten)]
         spec: SpecArgs,
@@ -83,6 +87,50 @@ enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Builds an image without a daemon into an OCI layout, or pushes it to a registry.
+    #[command(subcommand)]
+    Image(ImageCommand),
+}
+
+#[derive(Subcommand)]
+enum ImageCommand {
+    /// Builds one image into an OCI image layout, reproducibly and without a daemon.
+    #[command(
+        after_help = "Examples:\n  berth image build spec.hcl --image app -o out/app-oci\n  berth image build spec.hcl --image app -o out/app-oci --base-layout base-oci"
+    )]
+    Build {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The image: its name or address.
+        #[arg(long, value_name = "NAME")]
+        image: String,
+        /// The OCI layout to write.
+        #[arg(short, long, value_name = "DIR")]
+        out: PathBuf,
+        /// An OCI layout holding the base image, which the build does not pull.
+        #[arg(long, value_name = "DIR")]
+        base_layout: Option<PathBuf>,
+    },
+    /// Pushes one image to a registry, uploading only the blobs it lacks.
+    #[command(
+        after_help = "Examples:\n  berth image push spec.hcl --image app --registry http://127.0.0.1:5000 --layout out/app-oci"
+    )]
+    Push {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The image: its name or address.
+        #[arg(long, value_name = "NAME")]
+        image: String,
+        /// The registry, http://127.0.0.1:PORT (plain HTTP to loopback only).
+        #[arg(long, value_name = "URL")]
+        registry: String,
+        /// The layout `berth image build` wrote; else the image is built afresh.
+        #[arg(long, value_name = "DIR")]
+        layout: Option<PathBuf>,
+        /// An OCI layout holding the base image, when building afresh.
+        #[arg(long, value_name = "DIR")]
+        base_layout: Option<PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -115,6 +163,8 @@ struct Compiled {
     graph: Option<ResourceGraph>,
     diags: Diagnostics,
     sensitive: Vec<String>,
+    /// The time the run took as now.
+    now_unix: i64,
 }
 
 fn main() -> ExitCode {
@@ -157,10 +207,13 @@ fn run(command: Command, format: DiagFormat) -> Result<ExitCode, String> {
             let mut c = compile(&spec);
             let mut written = None;
             if let (Some(model), Some(graph), false) = (&c.model, &c.graph, c.diags.has_errors()) {
-                let (tree, emit_diags) = emit(model, graph, terraform_format);
+                let (tree, emit_diags) = emit(model, graph, terraform_format, c.now_unix);
                 if !emit_diags.has_errors() {
                     let secrets = secrets_dir.unwrap_or_else(|| sibling(&out, "secrets"));
-                    let w = output::write_tree(&tree, &out, &secrets).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+                    let timer = Timer::from_env();
+                    let w = output::write_tree(&tree, &out, &secrets)
+                        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+                    timer.lap("write");
                     written = Some((w, tree.len()));
                 }
                 c.diags.extend(emit_diags);
@@ -178,7 +231,43 @@ fn run(command: Command, format: DiagFormat) -> Result<ExitCode, String> {
             clap_complete::generate(shell, &mut Cli::command(), "berth", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Image(command) => image(command, format),
     }
+}
+
+/// `berth image build|push`: checks the spec, then builds or pushes one of its images, whose
+/// layer sources are relative to the file that declares it; prints the digests.
+fn image(command: ImageCommand, format: DiagFormat) -> Result<ExitCode, String> {
+    let (ImageCommand::Build { spec, image, .. } | ImageCommand::Push { spec, image, .. }) = &command;
+    let c = compile(spec);
+    let code = finish(&c, format, || {});
+    let Some(model) = c.model.as_ref().filter(|_| !c.diags.has_errors()) else { return Ok(code) };
+    let found: Vec<_> =
+        model.images.iter().filter(|i| i.meta.name == *image || i.meta.address.to_string() == *image).collect();
+    let [img] = found.as_slice() else {
+        let all: Vec<String> = model.images.iter().map(|i| i.meta.address.to_string()).collect();
+        return Err(format!("{} declares no single image {image:?}; it declares [{}]", spec.spec, all.join(", ")));
+    };
+    let declared_in = Path::new(c.sources.get(img.meta.span.file).name());
+    let spec_dir = declared_in.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let report = match command {
+        ImageCommand::Build { out, base_layout, .. } => {
+            berth_images::build_layout(img, spec_dir, &out, base_layout.as_deref()).map(|d| d.to_string())
+        }
+        ImageCommand::Push { registry, layout: Some(dir), .. } => {
+            berth_images::push(&dir, img, &registry).map(|r| r.to_string())
+        }
+        ImageCommand::Push { registry, layout: None, base_layout, .. } => {
+            berth_images::build_and_push(img, spec_dir, base_layout.as_deref(), &registry).map(|r| r.to_string())
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    // With --diagnostics json, stdout stays one JSON array.
+    match format {
+        DiagFormat::Human => print!("{report}"),
+        DiagFormat::Json => eprint!("{report}"),
+    }
+    Ok(code)
 }
 
 /// Runs parse, resolve, check and graph; later stages run only on what earlier ones accepted.
@@ -189,44 +278,58 @@ fn compile(spec: &SpecArgs) -> Compiled {
     for v in &spec.vars {
         match v.split_once('=') {
             Some((k, val)) => inputs.vars.push((k.trim().to_string(), val.to_string())),
-            None => diags.push(Diagnostic::error(&codes::VAR_UNDECLARED, None, format!("--var {v:?} is not NAME=VALUE")).with_help("write --var name=value")),
+            None => diags.push(
+                Diagnostic::error(&codes::VAR_UNDECLARED, None, format!("--var {v:?} is not NAME=VALUE"))
+                    .with_help("write --var name=value"),
+            ),
         }
     }
     for f in &spec.var_files {
         match std::fs::read_to_string(f) {
             Ok(text) => inputs.var_files.push(sources.add(f.clone(), text)),
-            Err(e) => diags.push(Diagnostic::error(&codes::IO_READ, None, format!("cannot read variable file {f}: {e}")).with_help("check the --var-file path")),
+            Err(e) => diags.push(
+                Diagnostic::error(&codes::IO_READ, None, format!("cannot read variable file {f}: {e}"))
+                    .with_help("check the --var-file path"),
+            ),
         }
     }
     let now_unix = match &spec.now {
         Some(t) => match berth_check::formats::timestamp_unix(t) {
             Ok(n) => n,
             Err(e) => {
-                diags.push(Diagnostic::error(&codes::FORMAT_TIMESTAMP, None, format!("--now: {e}")).with_help(codes::FORMAT_TIMESTAMP.fix));
+                diags.push(
+                    Diagnostic::error(&codes::FORMAT_TIMESTAMP, None, format!("--now: {e}"))
+                        .with_help(codes::FORMAT_TIMESTAMP.fix),
+                );
                 0
             }
         },
         None => jiff::Timestamp::now().as_second(),
     };
+    let timer = Timer::from_env();
     let (resolved, d) = berth_resolve::resolve(&loader::FsLoader, &mut sources, &spec.spec, &inputs);
+    timer.lap("parse + resolve");
     diags.extend(d);
     let Some(resolved) = resolved else {
-        return Compiled { sources, model: None, graph: None, diags, sensitive: Vec::new() };
+        return Compiled { sources, model: None, graph: None, diags, sensitive: Vec::new(), now_unix };
     };
     let sensitive = resolved.sensitive_values.clone();
     let (model, d) = berth_check::check(&resolved, berth_check::CheckContext { now_unix });
+    timer.lap("check");
     drop(resolved);
+    timer.lap("drop resolved");
     diags.extend(d);
     let (graph, d) = berth_graph::build(&model);
+    timer.lap("graph");
     diags.extend(d);
-    Compiled { sources, model: Some(model), graph: Some(graph), diags, sensitive }
+    Compiled { sources, model: Some(model), graph: Some(graph), diags, sensitive, now_unix }
 }
 
 /// Every build target, in output order.
-fn emitters(terraform_format: TerraformFormat) -> Vec<Box<dyn Emitter>> {
+fn emitters(terraform_format: TerraformFormat, now_unix: i64) -> Vec<Box<dyn Emitter>> {
     vec![
         Box::new(berth_terraform::TerraformEmitter { json: terraform_format == TerraformFormat::Json }),
-        Box::new(berth_helm::HelmEmitter),
+        Box::new(berth_helm::HelmEmitter { now_unix }),
         Box::new(berth_docker::DockerEmitter),
         Box::new(berth_nftables::NftablesEmitter),
         Box::new(berth_images::ImagesEmitter),
@@ -243,14 +346,23 @@ enum TerraformFormat {
 }
 
 /// Runs every emitter; berth's own graph and placement reports go beside the targets.
-fn emit(model: &Model, graph: &ResourceGraph, terraform_format: TerraformFormat) -> (OutputTree, Diagnostics) {
+fn emit(
+    model: &Model,
+    graph: &ResourceGraph,
+    terraform_format: TerraformFormat,
+    now_unix: i64,
+) -> (OutputTree, Diagnostics) {
     let mut tree = OutputTree::new();
     let mut diags = Diagnostics::new();
+    let timer = Timer::from_env();
     tree.add("berth/graph.json", berth_graph::render(graph, berth_graph::Format::Json));
+    timer.lap("graph.json");
     tree.add("berth/placement.json", berth_check::placement_report(model));
+    timer.lap("placement.json");
     let input = EmitInput { model, graph };
-    for e in emitters(terraform_format) {
+    for e in emitters(terraform_format, now_unix) {
         let (files, d) = e.emit(input);
+        timer.lap(e.target());
         tree.merge_under(e.target(), files);
         diags.extend(d);
     }
@@ -271,6 +383,32 @@ fn finish(c: &Compiled, format: DiagFormat, on_success: impl FnOnce()) -> ExitCo
     }
     on_success();
     ExitCode::SUCCESS
+}
+
+/// Stage timings on stderr when `BERTH_TIMINGS` is set, for profiling.
+struct Timer(Option<std::cell::Cell<std::time::Instant>>);
+
+impl Timer {
+    fn from_env() -> Self {
+        Timer(std::env::var_os("BERTH_TIMINGS").map(|_| std::cell::Cell::new(std::time::Instant::now())))
+    }
+
+    fn lap(&self, stage: &str) {
+        if let Some(start) = &self.0 {
+            let now = std::time::Instant::now();
+            let peak = std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|s| {
+                    s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l["VmHWM:".len()..].trim().to_string())
+                })
+                .unwrap_or_default();
+            eprintln!(
+                "timing: {stage:<16} {:>8.1} ms  peak {peak}",
+                now.duration_since(start.get()).as_secs_f64() * 1e3
+            );
+            start.set(now);
+        }
+    }
 }
 
 /// Writes to stdout; a closed pipe (`berth graph | head`) is not an error.
@@ -308,7 +446,7 @@ fn fmt(paths: &[String], check: bool, format: DiagFormat) -> Result<ExitCode, St
             }
         }
     }
-    let c = Compiled { sources, model: None, graph: None, diags, sensitive: Vec::new() };
+    let c = Compiled { sources, model: None, graph: None, diags, sensitive: Vec::new(), now_unix: 0 };
     let code = finish(&c, format, || {});
     let listing: String = unformatted.iter().map(|f| format!("{f}\n")).collect();
     match format {
@@ -325,13 +463,16 @@ fn fmt(paths: &[String], check: bool, format: DiagFormat) -> Result<ExitCode, St
 fn explain(code: Option<&str>) -> Result<ExitCode, String> {
     match code {
         None => {
-            let listing: String = berth_diag::ALL_CODES.iter().map(|c| format!("{:<32} {}\n", c.name, c.summary)).collect();
+            let listing: String =
+                berth_diag::ALL_CODES.iter().map(|c| format!("{:<32} {}\n", c.name, c.summary)).collect();
             print_stdout(&listing);
             Ok(ExitCode::SUCCESS)
         }
         Some(name) => {
             let Some(c) = berth_diag::Code::by_name(name) else {
-                let hint = berth_diag::did_you_mean(name, berth_diag::ALL_CODES.iter().map(|c| c.name)).map(|s| format!("; did you mean {s}?")).unwrap_or_default();
+                let hint = berth_diag::did_you_mean(name, berth_diag::ALL_CODES.iter().map(|c| c.name))
+                    .map(|s| format!("; did you mean {s}?"))
+                    .unwrap_or_default();
                 return Err(format!("no diagnostic code {name:?}{hint} (`berth explain` lists them)"));
             };
             print_stdout(&format!("{}: {}\n\n{}\n\nFix: {}\n", c.name, c.summary, c.explanation, c.fix));

@@ -19,8 +19,10 @@ pub enum Written {
 /// Replaces `out` with the reviewable files of `tree`, and `secrets` with its secret files
 /// (mode 0600), each atomically.
 pub fn write_tree(tree: &OutputTree, out: &Path, secrets: &Path) -> std::io::Result<Written> {
-    let public: Vec<(&str, &[u8])> = tree.iter().filter(|(_, f)| !f.secret).map(|(p, f)| (p, f.contents.as_slice())).collect();
-    let secret: Vec<(&str, &[u8])> = tree.iter().filter(|(_, f)| f.secret).map(|(p, f)| (p, f.contents.as_slice())).collect();
+    let public: Vec<(&str, &[u8])> =
+        tree.iter().filter(|(_, f)| !f.secret).map(|(p, f)| (p, f.contents.as_slice())).collect();
+    let secret: Vec<(&str, &[u8])> =
+        tree.iter().filter(|(_, f)| f.secret).map(|(p, f)| (p, f.contents.as_slice())).collect();
     let written = replace_dir(out, &public, 0o644)?;
     if !secret.is_empty() {
         replace_dir(secrets, &secret, 0o600)?;
@@ -47,8 +49,10 @@ fn replace_dir(out: &Path, files: &[(&str, &[u8])], mode: u32) -> std::io::Resul
             }
             let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(&target)?;
             f.write_all(contents)?;
-            f.sync_all()?;
         }
+        // One flush of the file system for the whole tree instead of an fsync per file: the
+        // files are durable before the rename below makes them visible.
+        rustix::fs::syncfs(fs::File::open(&staging)?)?;
         if mode == 0o600 {
             fs::set_permissions(&staging, fs::Permissions::from_mode(0o700))?;
         }
@@ -88,7 +92,8 @@ fn same_tree(out: &Path, files: &[(&str, &[u8])]) -> bool {
     existing.sort();
     let mut wanted: Vec<&str> = files.iter().map(|(p, _)| *p).collect();
     wanted.sort_unstable();
-    existing.iter().map(String::as_str).eq(wanted.iter().copied()) && files.iter().all(|(p, c)| fs::read(out.join(p)).is_ok_and(|old| old == *c))
+    existing.iter().map(String::as_str).eq(wanted.iter().copied())
+        && files.iter().all(|(p, c)| fs::read(out.join(p)).is_ok_and(|old| old == *c))
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {

@@ -68,7 +68,8 @@ fn to_report(d: &Diagnostic, sources: &Sources) -> Report {
         return Report::new(m);
     };
     let file = sources.get(span.file);
-    let mut labels = vec![LabeledSpan::new_primary_with_span(Some(d.label.clone().unwrap_or_else(|| "here".into())), span.range())];
+    let mut labels =
+        vec![LabeledSpan::new_primary_with_span(Some(d.label.clone().unwrap_or_else(|| "here".into())), span.range())];
     for note in &d.notes {
         if note.span.file == span.file {
             labels.push(LabeledSpan::new_with_span(Some(note.message.clone()), note.span.range()));

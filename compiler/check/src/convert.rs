@@ -35,10 +35,14 @@ pub(crate) fn convert(resolved: &Resolved, diags: &mut Diagnostics) -> Model {
         }
         if let Some(first) = names.insert((r.schema.name, r.name.as_str()), r.span) {
             diags.push(
-                Diagnostic::error(&codes::SCHEMA_DUPLICATE_NAME, r.span, format!("two {}s are named {:?}", r.schema.name, r.name))
-                    .with_label("second one")
-                    .with_note(first, "first one")
-                    .with_help("names are unique per kind after for_each and count; rename one"),
+                Diagnostic::error(
+                    &codes::SCHEMA_DUPLICATE_NAME,
+                    r.span,
+                    format!("two {}s are named {:?}", r.schema.name, r.name),
+                )
+                .with_label("second one")
+                .with_note(first, "first one")
+                .with_help("names are unique per kind after for_each and count; rename one"),
             );
             continue;
         }
@@ -67,16 +71,12 @@ pub(crate) fn convert(resolved: &Resolved, diags: &mut Diagnostics) -> Model {
             other => unreachable!("resource kind {other} has no conversion"),
         }
     }
-    let all_hosts: Vec<usize> = (0..model.hosts.len()).collect();
-    for c in &mut model.containers {
-        if c.candidate_hosts.is_empty() {
-            c.candidate_hosts = all_hosts.clone();
-        }
-    }
     for f in &mut model.forwards {
         if f.target_port == 0 {
             f.target_port = match f.target {
-                ForwardTarget::Service(s) => model.services.get(s).and_then(|s| s.ports.values().next().copied()).unwrap_or(f.port),
+                ForwardTarget::Service(s) => {
+                    model.services.get(s).and_then(|s| s.ports.values().next().copied()).unwrap_or(f.port)
+                }
                 ForwardTarget::Container(_) => f.port,
             };
         }
@@ -97,9 +97,16 @@ struct Cx<'a> {
 impl Cx<'_> {
     fn meta(&mut self, r: &Resource, reader: &Reader<'_>) -> Meta {
         let environment = reader.reference("environment", self.diags).and_then(|(a, s)| self.resolve(&a, s));
-        // `wait_for` is a wait at run time (DNS), not an order of creation.
-        let waits: Vec<&Address> = r.body.attr("wait_for").and_then(|a| a.value.as_list()).unwrap_or_default().iter().filter_map(|v| v.as_ref().map(|r| &r.address)).collect();
-        let mut depends_on: Vec<Address> = r.references.iter().filter(|a| !waits.contains(a)).cloned().collect();
+        // Not orders of creation: `wait_for` is a wait at run time (DNS), and placement
+        // candidates are ordered by the placement edges of the shares actually placed.
+        let mut not_ordering: Vec<&Address> = Vec::new();
+        let placement = r.body.blocks.iter().filter(|b| b.kind == "placement").flat_map(|b| b.body.attrs.iter());
+        for attr in r.body.attrs.iter().filter(|a| a.name == "wait_for").chain(placement) {
+            not_ordering
+                .extend(attr.value.as_list().unwrap_or_default().iter().filter_map(|v| v.as_ref().map(|r| &r.address)));
+        }
+        let not_ordering: std::collections::BTreeSet<&Address> = not_ordering.into_iter().collect();
+        let mut depends_on: Vec<Address> = r.references.iter().filter(|a| !not_ordering.contains(a)).cloned().collect();
         for (a, span) in &r.depends_on {
             if self.index.get(&a.resource()).is_none() {
                 self.dangling(a, *span);
@@ -129,8 +136,9 @@ impl Cx<'_> {
     fn instance_type(&mut self, name: &str, span: Span) -> Option<&'static catalogue::InstanceType> {
         let found = catalogue::instance_type(name);
         if found.is_none() {
-            let mut d = Diagnostic::error(&codes::CATALOGUE_INSTANCE_TYPE, span, format!("unknown instance type {name:?}"))
-                .with_label("not in the catalogue");
+            let mut d =
+                Diagnostic::error(&codes::CATALOGUE_INSTANCE_TYPE, span, format!("unknown instance type {name:?}"))
+                    .with_label("not in the catalogue");
             d = match did_you_mean(name, catalogue::instance_types().iter().map(|t| t.name.as_str())) {
                 Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
                 None => d.with_help(codes::CATALOGUE_INSTANCE_TYPE.fix),
@@ -143,7 +151,11 @@ impl Cx<'_> {
     fn host(&mut self, r: &Resource, rd: &Reader<'_>, meta: Meta) -> Host {
         let d = &mut *self.diags;
         let instance_type = rd.string("instance_type", d).unwrap_or_default();
-        let it = if instance_type.is_empty() { None } else { self.instance_type(&instance_type, rd.span_of("instance_type")) };
+        let it = if instance_type.is_empty() {
+            None
+        } else {
+            self.instance_type(&instance_type, rd.span_of("instance_type"))
+        };
         let d = &mut *self.diags;
         let vol_schema = schema_block("host", "volume");
         let mut volumes = Vec::new();
@@ -166,10 +178,12 @@ impl Cx<'_> {
         let docker_schema = schema_block("host", "docker");
         let empty = berth_resolve::Body::default();
         let docker_block = rd.blocks("docker").next();
-        let dk = Reader::new(docker_block.map_or(&empty, |b| &b.body), docker_schema, docker_block.map_or(r.span, |b| b.span), d);
-        let data_root = dk
-            .string("data_root", d)
-            .unwrap_or_else(|| volumes.first().map_or_else(|| "/var/lib/docker".to_string(), |v| format!("{}/docker", v.mount.trim_end_matches('/'))));
+        let dk = Reader::optional(docker_block.map(|b| (&b.body, b.span)), &empty, docker_schema, r.span, d);
+        let data_root = dk.string("data_root", d).unwrap_or_else(|| {
+            volumes
+                .first()
+                .map_or_else(|| "/var/lib/docker".to_string(), |v| format!("{}/docker", v.mount.trim_end_matches('/')))
+        });
         let docker = DockerEngine {
             data_root,
             log_driver: dk.string("log_driver", d).unwrap_or_default(),
@@ -193,6 +207,7 @@ impl Cx<'_> {
             tags: rd.string_map("tags", d),
             sysctls: rd.string_map("sysctls", d),
             endpoint: rd.string("endpoint", d),
+            address: ipv4_address(rd, d),
             volumes,
             docker,
         }
@@ -203,7 +218,7 @@ impl Cx<'_> {
         let placement_schema = schema_block("container", "placement");
         let empty = berth_resolve::Body::default();
         let pb = rd.blocks("placement").next();
-        let p = Reader::new(pb.map_or(&empty, |b| &b.body), placement_schema, pb.map_or(rd.span(), |b| b.span), d);
+        let p = Reader::optional(pb.map(|b| (&b.body, b.span)), &empty, placement_schema, rd.span(), d);
         let strategy = match p.string("strategy", d).as_deref() {
             Some("bin-pack") => ContainerStrategy::BinPack,
             Some("pinned") => ContainerStrategy::Pinned,
@@ -212,9 +227,13 @@ impl Cx<'_> {
         let hosts = p.references("hosts", d);
         if strategy == ContainerStrategy::Pinned && hosts.len() != 1 {
             d.push(
-                Diagnostic::error(&codes::PLACEMENT_STRATEGY, p.span_of("hosts"), format!("a pinned container names exactly one host, not {}", hosts.len()))
-                    .with_label("expected one host")
-                    .with_help("write hosts = [host.NAME]"),
+                Diagnostic::error(
+                    &codes::PLACEMENT_STRATEGY,
+                    p.span_of("hosts"),
+                    format!("a pinned container names exactly one host, not {}", hosts.len()),
+                )
+                .with_label("expected one host")
+                .with_help("write hosts = [host.NAME]"),
             );
         }
         let candidate_hosts = hosts.iter().filter_map(|(a, s)| self.resolve(a, *s)).collect();
@@ -232,6 +251,7 @@ impl Cx<'_> {
             healthcheck: rd.strings("healthcheck", d),
             volumes: rd.strings("volumes", d),
             iops_demand: rd.integer("iops_demand", d),
+            address: ipv4_address(rd, d),
             strategy,
             candidate_hosts,
         }
@@ -252,8 +272,19 @@ impl Cx<'_> {
             let system = p.bool("system", d).unwrap_or(false);
             let labels = p.string_map("labels", d);
             let taints = p.strings("taints", d);
-            let it = if instance_type.is_empty() { None } else { self.instance_type(&instance_type, p.span_of("instance_type")) };
-            let limit = it.map_or(0, |t| if prefix_delegation { t.eks_max_pods_prefix_delegation().unwrap_or(t.eks_max_pods()) } else { t.eks_max_pods() });
+            taint_problems(&p, &taints, d);
+            let it = if instance_type.is_empty() {
+                None
+            } else {
+                self.instance_type(&instance_type, p.span_of("instance_type"))
+            };
+            let limit = it.map_or(0, |t| {
+                if prefix_delegation {
+                    t.eks_max_pods_prefix_delegation().unwrap_or(t.eks_max_pods())
+                } else {
+                    t.eks_max_pods()
+                }
+            });
             node_pools.push(NodePool {
                 address: b.address.clone(),
                 name: b.name.clone().unwrap_or_default(),
@@ -276,7 +307,10 @@ impl Cx<'_> {
         let load_balancer = rd.blocks("load_balancer").next().map(|b| {
             let l = Reader::new(&b.body, lb_schema, b.span, d);
             let lb_subnets = l.strings("subnets", d);
-            LoadBalancer { internal: l.bool("internal", d).unwrap_or(true), subnets: if lb_subnets.is_empty() { subnets.clone() } else { lb_subnets } }
+            LoadBalancer {
+                internal: l.bool("internal", d).unwrap_or(true),
+                subnets: if lb_subnets.is_empty() { subnets.clone() } else { lb_subnets },
+            }
         });
         Cluster {
             context: rd.string("context", d).unwrap_or_else(|| meta.name.clone()),
@@ -289,6 +323,7 @@ impl Cx<'_> {
             role_arn: rd.string("role_arn", d),
             node_role_arn: rd.string("node_role_arn", d),
             dns_suffix: rd.string("dns_suffix", d).unwrap_or_default(),
+            pod_labels: pod_labels(rd, d),
             node_pools,
             load_balancer,
             pod_capacity: 0,
@@ -308,9 +343,13 @@ impl Cx<'_> {
                     }
                 }
                 None => d.push(
-                    Diagnostic::error(&codes::SCHEMA_WRONG_TYPE, attr.span, format!("`ports` must be a map of names to ports, not {}", attr.value.type_name()))
-                        .with_label("expected { name = port }")
-                        .with_help("write ports = { http = 8080 }"),
+                    Diagnostic::error(
+                        &codes::SCHEMA_WRONG_TYPE,
+                        attr.span,
+                        format!("`ports` must be a map of names to ports, not {}", attr.value.type_name()),
+                    )
+                    .with_label("expected { name = port }")
+                    .with_help("write ports = { http = 8080 }"),
                 ),
             }
         }
@@ -322,7 +361,11 @@ impl Cx<'_> {
         let cpu_millis = cpu.as_deref().and_then(|c| match formats::cpu_millis(c) {
             Ok(m) => Some(m),
             Err(e) => {
-                d.push(Diagnostic::error(&codes::FORMAT_QUANTITY, rd.span_of("cpu"), e).with_label("expected a CPU quantity").with_help(codes::FORMAT_QUANTITY.fix));
+                d.push(
+                    Diagnostic::error(&codes::FORMAT_QUANTITY, rd.span_of("cpu"), e)
+                        .with_label("expected a CPU quantity")
+                        .with_help(codes::FORMAT_QUANTITY.fix),
+                );
                 None
             }
         });
@@ -330,7 +373,11 @@ impl Cx<'_> {
         if let Some(m) = &memory
             && let Err(e) = formats::size_bytes(m)
         {
-            d.push(Diagnostic::error(&codes::FORMAT_QUANTITY, rd.span_of("memory"), e).with_label("expected a memory quantity").with_help(codes::FORMAT_QUANTITY.fix));
+            d.push(
+                Diagnostic::error(&codes::FORMAT_QUANTITY, rd.span_of("memory"), e)
+                    .with_label("expected a memory quantity")
+                    .with_help(codes::FORMAT_QUANTITY.fix),
+            );
         }
         let placement_schema = schema_block("service", "placement");
         let empty = berth_resolve::Body::default();
@@ -342,7 +389,7 @@ impl Cx<'_> {
                     .with_help("add placement { clusters = [cluster.NAME] }"),
             );
         }
-        let p = Reader::new(pb.map_or(&empty, |b| &b.body), placement_schema, pb.map_or(rd.span(), |b| b.span), d);
+        let p = Reader::optional(pb.map(|b| (&b.body, b.span)), &empty, placement_schema, rd.span(), d);
         let strategy = match p.string("strategy", d).as_deref() {
             Some("spread") => ServiceStrategy::Spread,
             Some("pinned") => ServiceStrategy::Pinned,
@@ -352,19 +399,51 @@ impl Cx<'_> {
         let counts = p.string_map("counts", d);
         let counts_span = p.span_of("counts");
         let clusters: Vec<usize> = cluster_refs.iter().filter_map(|(a, s)| self.resolve(a, *s)).collect();
+        if pb.is_some() && p.attr("clusters").is_some_and(|a| a.value.as_list().is_some_and(<[Value]>::is_empty)) {
+            self.diags.push(
+                Diagnostic::error(&codes::PLACEMENT_STRATEGY, p.span_of("clusters"), "the placement names no cluster")
+                    .with_label("empty list")
+                    .with_help("list at least one cluster: placement { clusters = [cluster.NAME] }"),
+            );
+        }
+        let mut count_errors = false;
         let mut pinned = BTreeMap::new();
         for (name, count) in &counts {
-            let pos = cluster_refs.iter().position(|(a, _)| &a.label == name || a.key.as_ref().is_some_and(|k| matches!(k, Key::Str(s) if s == name)));
+            let pos = cluster_refs.iter().position(|(a, _)| {
+                &a.label == name || a.key.as_ref().is_some_and(|k| matches!(k, Key::Str(s) if s == name))
+            });
             match (pos.and_then(|i| clusters.get(i)), count.parse::<u64>()) {
                 (Some(&c), Ok(n)) => {
                     pinned.insert(c, n);
                 }
-                _ => self.diags.push(
-                    Diagnostic::error(&codes::PLACEMENT_STRATEGY, counts_span, format!("pinned count {name:?} = {count:?} does not name a listed cluster and a whole number"))
+                _ => {
+                    count_errors = true;
+                    self.diags.push(
+                        Diagnostic::error(
+                            &codes::PLACEMENT_STRATEGY,
+                            counts_span,
+                            format!(
+                                "pinned count {name:?} = {count:?} does not name a listed cluster and a whole number"
+                            ),
+                        )
                         .with_label("expected CLUSTER = COUNT")
                         .with_help("key counts by the names of the clusters in `clusters`"),
-                ),
+                    );
+                }
             }
+        }
+        let replicas = rd.integer("replicas", &mut Diagnostics::new()).unwrap_or(0);
+        let total = pinned.values().fold(0u64, |t, n| t.saturating_add(*n));
+        if strategy == ServiceStrategy::Pinned && !count_errors && total != replicas {
+            self.diags.push(
+                Diagnostic::error(
+                    &codes::PLACEMENT_STRATEGY,
+                    counts_span,
+                    format!("pinned counts add up to {total}, not the {replicas} replicas"),
+                )
+                .with_label("counts do not match replicas")
+                .with_help("make the counts sum to the replica count"),
+            );
         }
         let d = &mut *self.diags;
         let wait_for = rd.references("wait_for", d);
@@ -373,7 +452,11 @@ impl Cx<'_> {
         let certificate = rd.reference("certificate", d).and_then(|(a, s)| self.resolve(&a, s));
         let d = &mut *self.diags;
         Service {
-            workload: if rd.string("workload", d).as_deref() == Some("Deployment") { Workload::Deployment } else { Workload::StatefulSet },
+            workload: if rd.string("workload", d).as_deref() == Some("Deployment") {
+                Workload::Deployment
+            } else {
+                Workload::StatefulSet
+            },
             replicas: rd.integer("replicas", d).unwrap_or(0),
             image: rd.string("image", d).unwrap_or_default(),
             ports,
@@ -389,6 +472,7 @@ impl Cx<'_> {
             certificate,
             tls_mount: rd.string("tls_mount", d).unwrap_or_default(),
             disruption_budget: rd.integer("disruption_budget", d),
+            restore_from: rd.string("restore_from", d),
             strategy,
             clusters,
             pinned,
@@ -458,9 +542,13 @@ impl Cx<'_> {
         let need = |name: &str, d: &mut Diagnostics| {
             rd.string(name, d).unwrap_or_else(|| {
                 d.push(
-                    Diagnostic::error(&codes::CERTIFICATE_ISSUER, rd.span_of("type"), format!("an issuer of type {kind:?} needs `{name}`"))
-                        .with_label(format!("needs `{name}`"))
-                        .with_help(codes::CERTIFICATE_ISSUER.fix),
+                    Diagnostic::error(
+                        &codes::CERTIFICATE_ISSUER,
+                        rd.span_of("type"),
+                        format!("an issuer of type {kind:?} needs `{name}`"),
+                    )
+                    .with_label(format!("needs `{name}`"))
+                    .with_help(codes::CERTIFICATE_ISSUER.fix),
                 );
                 String::new()
             })
@@ -493,7 +581,8 @@ impl Cx<'_> {
         let d = &mut *self.diags;
         let target = rd.reference("to", d).and_then(|(a, s)| {
             let kind = a.kind.clone();
-            self.resolve(&a, s).map(|i| if kind == "service" { ForwardTarget::Service(i) } else { ForwardTarget::Container(i) })
+            self.resolve(&a, s)
+                .map(|i| if kind == "service" { ForwardTarget::Service(i) } else { ForwardTarget::Container(i) })
         });
         let d = &mut *self.diags;
         let sources = rd.strings("sources", d);
@@ -503,7 +592,11 @@ impl Cx<'_> {
             let span = sources_attr.map_or(rd.span(), |a| a.element_span(i));
             match formats::cidr(s) {
                 Ok(n) => nets.push((n, span)),
-                Err(e) => d.push(Diagnostic::error(&codes::FORMAT_CIDR, span, e).with_label("expected a CIDR network").with_help(codes::FORMAT_CIDR.fix)),
+                Err(e) => d.push(
+                    Diagnostic::error(&codes::FORMAT_CIDR, span, e)
+                        .with_label("expected a CIDR network")
+                        .with_help(codes::FORMAT_CIDR.fix),
+                ),
             }
         }
         for (i, (a, sa)) in nets.iter().enumerate() {
@@ -535,10 +628,14 @@ impl Cx<'_> {
         let ttl = rd.duration("ttl", d);
         if expires.is_some() && ttl.is_some() {
             d.push(
-                Diagnostic::error(&codes::ENVIRONMENT_LIFETIME, rd.span_of("ttl"), "an environment takes `expires` or `ttl`, not both")
-                    .with_label("second lifetime")
-                    .with_note(rd.span_of("expires"), "expires is set here")
-                    .with_help(codes::ENVIRONMENT_LIFETIME.fix),
+                Diagnostic::error(
+                    &codes::ENVIRONMENT_LIFETIME,
+                    rd.span_of("ttl"),
+                    "an environment takes `expires` or `ttl`, not both",
+                )
+                .with_label("second lifetime")
+                .with_note(rd.span_of("expires"), "expires is set here")
+                .with_help(codes::ENVIRONMENT_LIFETIME.fix),
             );
         }
         Environment {
@@ -552,6 +649,109 @@ impl Cx<'_> {
     }
 }
 
+/// A cluster's `pod_labels`, each a valid Kubernetes label that does not take over one of the
+/// labels berth sets itself (`app`, `berth.dev/...`).
+fn pod_labels(rd: &Reader<'_>, d: &mut Diagnostics) -> BTreeMap<String, String> {
+    let mut labels = rd.string_map("pod_labels", d);
+    labels.retain(|key, value| {
+        let problem = if key == "app" || key.starts_with("berth.dev/") {
+            Some(format!("label {key:?} is set by berth itself"))
+        } else {
+            label_key_problem(key).or_else(|| label_value_problem(value))
+        };
+        if let Some(message) = &problem {
+            d.push(
+                Diagnostic::error(&codes::SCHEMA_INVALID_VALUE, rd.span_of("pod_labels"), format!("pod_labels: {message}"))
+                    .with_label("not a usable Kubernetes label")
+                    .with_help("keys are [prefix/]name with a DNS-subdomain prefix; names and values are at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric"),
+            );
+        }
+        problem.is_none()
+    });
+    labels
+}
+
+/// Why a string is not a Kubernetes label key, if it is not.
+fn label_key_problem(key: &str) -> Option<String> {
+    let (prefix, name) = key.rsplit_once('/').map_or((None, key), |(p, n)| (Some(p), n));
+    if let Some(p) = prefix
+        && (p.is_empty() || p.len() > 253 || !p.split('.').all(|l| formats::dns_label(l).is_ok()))
+    {
+        return Some(format!("the prefix of label key {key:?} is not a DNS subdomain"));
+    }
+    if name.is_empty() {
+        return Some(format!("label key {key:?} has an empty name"));
+    }
+    label_value_problem(name).map(|_| format!("the name of label key {key:?} is not a label name"))
+}
+
+/// Why a string is not a Kubernetes label value, if it is not.
+fn label_value_problem(value: &str) -> Option<String> {
+    let ok_chars = value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    let ok_ends = value.is_empty()
+        || (value.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && value.ends_with(|c: char| c.is_ascii_alphanumeric()));
+    (value.len() > 63 || !ok_chars || !ok_ends).then(|| format!("label value {value:?} is not a label value"))
+}
+
+/// The `address` attribute of a host or container: an IPv4 address (nftables DNATs to it).
+fn ipv4_address(rd: &Reader<'_>, d: &mut Diagnostics) -> Option<String> {
+    let address = rd.string("address", d)?;
+    if address.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Some(address);
+    }
+    d.push(
+        Diagnostic::error(
+            &codes::SCHEMA_INVALID_VALUE,
+            rd.span_of("address"),
+            format!("`address` cannot be {address:?}"),
+        )
+        .with_label("expected an IPv4 address")
+        .with_help("write a dotted-quad IPv4 address without a prefix, e.g. \"10.0.1.15\""),
+    );
+    None
+}
+
+/// Reports node pool taints that are not `KEY[=VALUE]:EFFECT` with one of the three Kubernetes
+/// effects: the only form EKS node groups (and kubelet) take.
+fn taint_problems(p: &Reader<'_>, taints: &[String], d: &mut Diagnostics) {
+    for (i, t) in taints.iter().enumerate() {
+        let ok = t.rsplit_once(':').is_some_and(|(kv, effect)| {
+            let key = kv.split_once('=').map_or(kv, |(k, _)| k);
+            matches!(effect, "NoSchedule" | "PreferNoSchedule" | "NoExecute")
+                && !key.is_empty()
+                && !kv.contains(char::is_whitespace)
+        });
+        if !ok {
+            let span = p.attr("taints").map_or(p.span(), |a| a.element_span(i));
+            d.push(
+                Diagnostic::error(&codes::SCHEMA_INVALID_VALUE, span, format!("taint {t:?} is not KEY=VALUE:EFFECT"))
+                    .with_label("expected KEY[=VALUE]:NoSchedule, PreferNoSchedule or NoExecute")
+                    .with_help("write a taint as \"dedicated=gpu:NoSchedule\""),
+            );
+        }
+    }
+}
+
 fn schema_block(kind: &str, block: &str) -> &'static BlockSchema {
     schema::resource(kind).and_then(|r| r.block(block)).unwrap_or_else(|| panic!("schema has no {kind}.{block}"))
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::{label_key_problem, label_value_problem};
+
+    #[test]
+    fn kubernetes_labels() {
+        assert_eq!(label_key_problem("fleet/cluster"), None);
+        assert_eq!(label_key_problem("team"), None);
+        assert_eq!(label_key_problem("app.kubernetes.io/part-of"), None);
+        assert!(label_key_problem("Fleet_/x").is_some());
+        assert!(label_key_problem("a/").is_some());
+        assert!(label_key_problem("-x").is_some());
+        assert_eq!(label_value_problem(""), None);
+        assert_eq!(label_value_problem("c000"), None);
+        assert!(label_value_problem("a b").is_some());
+        assert!(label_value_problem(&"x".repeat(64)).is_some());
+    }
 }

@@ -89,7 +89,9 @@ pub fn image_reference(s: &str) -> Result<(), String> {
         None => (s, None),
     };
     if let Some(d) = digest {
-        let ok = d.split_once(':').is_some_and(|(alg, hex)| !alg.is_empty() && hex.len() >= 32 && hex.chars().all(|c| c.is_ascii_hexdigit()));
+        let ok = d
+            .split_once(':')
+            .is_some_and(|(alg, hex)| !alg.is_empty() && hex.len() >= 32 && hex.chars().all(|c| c.is_ascii_hexdigit()));
         if !ok {
             return Err(err("the digest must be ALGORITHM:HEX"));
         }
@@ -100,7 +102,10 @@ pub fn image_reference(s: &str) -> Result<(), String> {
         None => (rest, None),
     };
     if let Some(tag) = tag {
-        let ok = !tag.is_empty() && tag.len() <= 128 && tag.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) && !tag.starts_with(['.', '-']);
+        let ok = !tag.is_empty()
+            && tag.len() <= 128
+            && tag.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+            && !tag.starts_with(['.', '-']);
         if !ok {
             return Err(err("a tag is 1-128 letters, digits, '_', '.' or '-'"));
         }
@@ -131,7 +136,13 @@ pub fn dns_label(s: &str) -> Result<(), String> {
         && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
         && s.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit());
-    if ok { Ok(()) } else { Err(format!("{s:?} is not a DNS label: lower-case letters, digits and '-', at most 63, starting and ending alphanumeric")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not a DNS label: lower-case letters, digits and '-', at most 63, starting and ending alphanumeric"
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -43,8 +43,10 @@ pub fn placement_report(model: &berth_model::Model) -> String {
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let shares: serde_json::Map<String, serde_json::Value> =
-                model.shares_of(i).map(|sh| (model.clusters[sh.cluster].meta.name.clone(), serde_json::json!(sh.replicas))).collect();
+            let shares: serde_json::Map<String, serde_json::Value> = model
+                .shares_of(i)
+                .map(|sh| (model.clusters[sh.cluster].meta.name.clone(), serde_json::json!(sh.replicas)))
+                .collect();
             serde_json::json!({"service": s.meta.address.to_string(), "replicas": s.replicas, "shares": shares})
         })
         .collect();

@@ -37,7 +37,8 @@ fn place_services(model: &mut Model, diags: &mut Diagnostics) {
                 // everything is placed or no cluster has room left.
                 let mut taken = vec![0u64; svc.clusters.len()];
                 loop {
-                    let open: Vec<usize> = (0..svc.clusters.len()).filter(|&i| free[svc.clusters[i]] > taken[i]).collect();
+                    let open: Vec<usize> =
+                        (0..svc.clusters.len()).filter(|&i| free[svc.clusters[i]] > taken[i]).collect();
                     if remaining == 0 || open.is_empty() {
                         break;
                     }
@@ -59,23 +60,29 @@ fn place_services(model: &mut Model, diags: &mut Diagnostics) {
                 plan.extend(svc.clusters.iter().copied().zip(taken));
             }
             ServiceStrategy::Pinned => {
-                let total: u64 = svc.pinned.values().sum();
-                if total != svc.replicas {
-                    diags.push(
-                        Diagnostic::error(&codes::PLACEMENT_STRATEGY, svc.meta.span, format!("pinned counts of {} add up to {total}, not its {} replicas", svc.meta.address, svc.replicas))
-                            .with_label("counts do not match replicas")
-                            .with_help("make the counts sum to the replica count"),
-                    );
-                }
                 for &c in &svc.clusters {
                     let n = svc.pinned.get(&c).copied().unwrap_or(0);
                     if n > free[c] {
                         let cl = &model.clusters[c];
                         diags.push(
-                            Diagnostic::error(&codes::CAPACITY_PODS_PER_CLUSTER, svc.meta.span, format!("{} pins {n} pods on {}, which has room for {}", svc.meta.address, cl.meta.name, free[c]))
-                                .with_label("over the cluster's pod cap")
-                                .with_note(cl.meta.span, format!("{} caps pods at {}", cl.meta.name, cl.max_pods.unwrap_or(MAX_PODS_PER_CLUSTER)))
-                                .with_help("pin fewer pods there, or raise the cluster's max_pods"),
+                            Diagnostic::error(
+                                &codes::CAPACITY_PODS_PER_CLUSTER,
+                                svc.meta.span,
+                                format!(
+                                    "{} pins {n} pods on {}, which has room for {}",
+                                    svc.meta.address, cl.meta.name, free[c]
+                                ),
+                            )
+                            .with_label("over the cluster's pod cap")
+                            .with_note(
+                                cl.meta.span,
+                                format!(
+                                    "{} caps pods at {}",
+                                    cl.meta.name,
+                                    cl.max_pods.unwrap_or(MAX_PODS_PER_CLUSTER)
+                                ),
+                            )
+                            .with_help("pin fewer pods there, or raise the cluster's max_pods"),
                         );
                     }
                     plan.push((c, n));
@@ -84,11 +91,21 @@ fn place_services(model: &mut Model, diags: &mut Diagnostics) {
             }
         }
         if remaining > 0 {
-            let room: Vec<String> = svc.clusters.iter().map(|&c| format!("{} {}", model.clusters[c].meta.name, before[c])).collect();
+            let room: Vec<String> =
+                svc.clusters.iter().map(|&c| format!("{} {}", model.clusters[c].meta.name, before[c])).collect();
             diags.push(
-                Diagnostic::error(&codes::CAPACITY_UNPLACEABLE, svc.meta.span, format!("{} replicas of {} do not fit: free room is {}", remaining, svc.meta.address, room.join(", ")))
-                    .with_label(format!("{} replicas", svc.replicas))
-                    .with_help("add clusters to its placement, raise the clusters' max_pods, or lower replicas"),
+                Diagnostic::error(
+                    &codes::CAPACITY_UNPLACEABLE,
+                    svc.meta.span,
+                    format!(
+                        "{} replicas of {} do not fit: free room is {}",
+                        remaining,
+                        svc.meta.address,
+                        room.join(", ")
+                    ),
+                )
+                .with_label(format!("{} replicas", svc.replicas))
+                .with_help("add clusters to its placement, raise the clusters' max_pods, or lower replicas"),
             );
         }
         let mut ordinal = 0;
@@ -98,7 +115,7 @@ fn place_services(model: &mut Model, diags: &mut Diagnostics) {
             }
             free[c] = free[c].saturating_sub(n);
             shares.push(Share { service: si, cluster: c, replicas: n, first_ordinal: ordinal });
-            ordinal += n;
+            ordinal = ordinal.saturating_add(n);
         }
     }
     model.placement.shares = shares;
@@ -109,24 +126,30 @@ fn place_containers(model: &mut Model, diags: &mut Diagnostics) {
     let mut cpu_used = vec![0.0f64; model.hosts.len()];
     let mut mem_used = vec![0u64; model.hosts.len()];
     // Round-robin advances one cursor per distinct candidate list, in declaration order.
-    let mut cursors: Vec<(Vec<usize>, usize)> = Vec::new();
+    let mut cursors: Vec<(&[usize], usize)> = Vec::new();
+    let all_hosts: Vec<usize> = (0..model.hosts.len()).collect();
     for c in &model.containers {
-        if c.candidate_hosts.is_empty() {
+        let candidates: &[usize] = if c.candidate_hosts.is_empty() { &all_hosts } else { &c.candidate_hosts };
+        if candidates.is_empty() {
             diags.push(
-                Diagnostic::error(&codes::PLACEMENT_STRATEGY, c.meta.span, format!("{} has no host to run on", c.meta.address))
-                    .with_label("no candidate hosts")
-                    .with_help("declare a host, or name one in placement { hosts = [...] }"),
+                Diagnostic::error(
+                    &codes::PLACEMENT_STRATEGY,
+                    c.meta.span,
+                    format!("{} has no host to run on", c.meta.address),
+                )
+                .with_label("no candidate hosts")
+                .with_help("declare a host, or name one in placement { hosts = [...] }"),
             );
             hosts.push(usize::MAX);
             continue;
         }
         let chosen = match c.strategy {
-            ContainerStrategy::Pinned => c.candidate_hosts[0],
+            ContainerStrategy::Pinned => candidates[0],
             ContainerStrategy::RoundRobin => {
-                let slot = match cursors.iter().position(|(list, _)| *list == c.candidate_hosts) {
+                let slot = match cursors.iter().position(|(list, _)| *list == candidates) {
                     Some(i) => i,
                     None => {
-                        cursors.push((c.candidate_hosts.clone(), 0));
+                        cursors.push((candidates, 0));
                         cursors.len() - 1
                     }
                 };
@@ -142,11 +165,11 @@ fn place_containers(model: &mut Model, diags: &mut Diagnostics) {
                     cpu_used[h] + c.cpus <= f64::from(host.vcpus) && mem_used[h] + mem_mib <= host.memory_mib
                 };
                 // First fit in candidate order keeps placement stable when containers are added.
-                c.candidate_hosts.iter().copied().find(fits).unwrap_or(c.candidate_hosts[0])
+                candidates.iter().copied().find(fits).unwrap_or(candidates[0])
             }
         };
         cpu_used[chosen] += c.cpus;
-        mem_used[chosen] += c.memory_bytes >> 20;
+        mem_used[chosen] = mem_used[chosen].saturating_add(c.memory_bytes >> 20);
         hosts.push(chosen);
     }
     model.placement.container_hosts = hosts;
@@ -166,7 +189,11 @@ pub(crate) fn pool_prefix(containers: usize) -> u8 {
 /// it open, each host's address pool size.
 pub(crate) fn derive(model: &mut Model) {
     for c in &mut model.clusters {
-        let nodes: u64 = c.node_pools.iter().filter(|p| !p.system).map(|p| p.desired * p.max_pods).sum();
+        let nodes: u64 = c
+            .node_pools
+            .iter()
+            .filter(|p| !p.system)
+            .fold(0u64, |n, p| n.saturating_add(p.desired.saturating_mul(p.max_pods)));
         c.pod_capacity = nodes.min(c.max_pods.unwrap_or(MAX_PODS_PER_CLUSTER));
     }
     let mut per_host = vec![0usize; model.hosts.len()];

@@ -21,13 +21,19 @@ impl<'a> Reader<'a> {
     pub fn new(body: &'a Body, schema: &'static BlockSchema, span: Span, diags: &mut Diagnostics) -> Self {
         for attr in &body.attrs {
             if schema.attr(&attr.name).is_none() {
-                let mut d = Diagnostic::error(&codes::SCHEMA_UNKNOWN_ATTRIBUTE, attr.name_span, format!("`{}` has no attribute `{}`", schema.name, attr.name))
-                    .with_label("unknown attribute");
+                let mut d = Diagnostic::error(
+                    &codes::SCHEMA_UNKNOWN_ATTRIBUTE,
+                    attr.name_span,
+                    format!("`{}` has no attribute `{}`", schema.name, attr.name),
+                )
+                .with_label("unknown attribute");
                 let is_block = schema.block(&attr.name).is_some();
                 d = match (is_block, did_you_mean(&attr.name, schema.attr_names())) {
                     (true, _) => d.with_help(format!("`{}` is a block: write `{} {{ ... }}`", attr.name, attr.name)),
                     (false, Some(s)) => d.with_help(format!("did you mean `{s}`?")),
-                    (false, None) => d.with_help(format!("`{}` takes: {}", schema.name, schema.attr_names().join(", "))),
+                    (false, None) => {
+                        d.with_help(format!("`{}` takes: {}", schema.name, schema.attr_names().join(", ")))
+                    }
                 };
                 diags.push(d);
             }
@@ -36,23 +42,38 @@ impl<'a> Reader<'a> {
         for block in &body.blocks {
             match schema.block(&block.kind) {
                 None => {
-                    let mut d = Diagnostic::error(&codes::SCHEMA_UNKNOWN_BLOCK, block.span, format!("`{}` has no nested block `{}`", schema.name, block.kind))
-                        .with_label("unknown block");
+                    let mut d = Diagnostic::error(
+                        &codes::SCHEMA_UNKNOWN_BLOCK,
+                        block.span,
+                        format!("`{}` has no nested block `{}`", schema.name, block.kind),
+                    )
+                    .with_label("unknown block");
                     let names = schema.blocks.iter().map(|b| b.name);
                     d = match (schema.attr(&block.kind).is_some(), did_you_mean(&block.kind, names)) {
-                        (true, _) => d.with_help(format!("`{}` is an attribute: write `{} = ...`", block.kind, block.kind)),
+                        (true, _) => {
+                            d.with_help(format!("`{}` is an attribute: write `{} = ...`", block.kind, block.kind))
+                        }
                         (false, Some(s)) => d.with_help(format!("did you mean `{s}`?")),
-                        (false, None) if schema.blocks.is_empty() => d.with_help(format!("`{}` takes no nested blocks", schema.name)),
-                        (false, None) => d.with_help(format!("its blocks are: {}", schema.blocks.iter().map(|b| b.name).collect::<Vec<_>>().join(", "))),
+                        (false, None) if schema.blocks.is_empty() => {
+                            d.with_help(format!("`{}` takes no nested blocks", schema.name))
+                        }
+                        (false, None) => d.with_help(format!(
+                            "its blocks are: {}",
+                            schema.blocks.iter().map(|b| b.name).collect::<Vec<_>>().join(", ")
+                        )),
                     };
                     diags.push(d);
                 }
                 Some(s) if !s.labelled => {
                     if let Some(first) = seen_single.insert(s.name, block.span) {
                         diags.push(
-                            Diagnostic::error(&codes::SCHEMA_DUPLICATE_NAME, block.span, format!("`{}` may appear once in `{}`", s.name, schema.name))
-                                .with_note(first, "first here")
-                                .with_help("merge the two blocks"),
+                            Diagnostic::error(
+                                &codes::SCHEMA_DUPLICATE_NAME,
+                                block.span,
+                                format!("`{}` may appear once in `{}`", s.name, schema.name),
+                            )
+                            .with_note(first, "first here")
+                            .with_help("merge the two blocks"),
                         );
                     }
                 }
@@ -60,15 +81,36 @@ impl<'a> Reader<'a> {
             }
         }
         for a in schema.attrs {
-            if a.default == Default::Required && body.attr(a.name).is_none() {
+            if a.default == Default::Required && body.attr(a.name).is_none() && !body.failed.iter().any(|f| f == a.name)
+            {
                 diags.push(
-                    Diagnostic::error(&codes::SCHEMA_MISSING_ATTRIBUTE, span, format!("`{}` needs `{}`", schema.name, a.name))
-                        .with_label(format!("missing `{}` ({})", a.name, a.ty.describe()))
-                        .with_help(format!("add `{} = ...`: {}", a.name, a.doc)),
+                    Diagnostic::error(
+                        &codes::SCHEMA_MISSING_ATTRIBUTE,
+                        span,
+                        format!("`{}` needs `{}`", schema.name, a.name),
+                    )
+                    .with_label(format!("missing `{}` ({})", a.name, a.ty.describe()))
+                    .with_help(format!("add `{} = ...`: {}", a.name, a.doc)),
                 );
             }
         }
         Reader { body, schema, span }
+    }
+
+    /// A reader of an optional nested block: checked like [`Reader::new`] when present; when
+    /// absent, an empty body that only yields defaults (its required attributes are not
+    /// reported, the caller decides whether the block itself is required).
+    pub fn optional(
+        block: Option<(&'a Body, Span)>,
+        empty: &'a Body,
+        schema: &'static BlockSchema,
+        parent: Span,
+        diags: &mut Diagnostics,
+    ) -> Self {
+        match block {
+            Some((body, span)) => Reader::new(body, schema, span, diags),
+            None => Reader { body: empty, schema, span: parent },
+        }
     }
 
     /// The block's span.
@@ -111,9 +153,13 @@ impl<'a> Reader<'a> {
     fn wrong(&self, diags: &mut Diagnostics, name: &str, span: Span, found: &Value, ty: Ty) {
         let unknown = if found.is_unknown() { " (its value is known only after apply)" } else { "" };
         diags.push(
-            Diagnostic::error(&codes::SCHEMA_WRONG_TYPE, span, format!("`{name}` must be a {}, not {}{unknown}", ty.describe(), found.type_name()))
-                .with_label(format!("expected {}", ty.describe()))
-                .with_help(self.schema_attr(name).doc),
+            Diagnostic::error(
+                &codes::SCHEMA_WRONG_TYPE,
+                span,
+                format!("`{name}` must be a {}, not {}{unknown}", ty.describe(), found.type_name()),
+            )
+            .with_label(format!("expected {}", ty.describe()))
+            .with_help(self.schema_attr(name).doc),
         );
     }
 
@@ -149,7 +195,11 @@ impl<'a> Reader<'a> {
             _ => Ok(()),
         };
         if let Err((code, message)) = checked {
-            diags.push(Diagnostic::error(code, span, message).with_label(format!("expected {}", ty.describe())).with_help(code.fix));
+            diags.push(
+                Diagnostic::error(code, span, message)
+                    .with_label(format!("expected {}", ty.describe()))
+                    .with_help(code.fix),
+            );
             return None;
         }
         Some(s)
@@ -162,9 +212,13 @@ impl<'a> Reader<'a> {
             Some(i) if i >= 0 => Some(i as u64),
             _ => {
                 diags.push(
-                    Diagnostic::error(&codes::SCHEMA_WRONG_TYPE, span, format!("`{name}` must be a whole number from 0, not {v}"))
-                        .with_label("expected a whole number")
-                        .with_help(self.schema_attr(name).doc),
+                    Diagnostic::error(
+                        &codes::SCHEMA_WRONG_TYPE,
+                        span,
+                        format!("`{name}` must be a whole number from 0, not {v}"),
+                    )
+                    .with_label("expected a whole number")
+                    .with_help(self.schema_attr(name).doc),
                 );
                 None
             }
@@ -212,6 +266,7 @@ impl<'a> Reader<'a> {
         let mut out = Vec::new();
         for (i, item) in items.iter().enumerate() {
             match item {
+                Value::Null => {}
                 Value::String(s) => out.push(s.to_string()),
                 Value::Number(_) | Value::Bool(_) => out.push(item.to_string()),
                 other => {
@@ -239,7 +294,16 @@ impl<'a> Reader<'a> {
                 Value::Number(_) | Value::Bool(_) => {
                     out.insert(k.clone(), item.to_string());
                 }
-                other => self.wrong(diags, name, span, other, Ty::String),
+                Value::Null => {}
+                other => diags.push(
+                    Diagnostic::error(
+                        &codes::SCHEMA_WRONG_TYPE,
+                        span,
+                        format!("`{name}`: the value of {k:?} must be a string, not {}", other.type_name()),
+                    )
+                    .with_label("expected a map of strings")
+                    .with_help(self.schema_attr(name).doc),
+                ),
             }
         }
         out
@@ -249,13 +313,21 @@ impl<'a> Reader<'a> {
     pub fn size(&self, name: &str, numbers_are_gib: bool, diags: &mut Diagnostics) -> Option<u64> {
         let (v, span) = self.value(name)?;
         let parsed = match &v {
-            Value::Number(_) => v.as_integer().filter(|i| *i >= 0).map(|i| if numbers_are_gib { (i as u64) << 30 } else { i as u64 }).ok_or_else(|| format!("{v} is not a whole size")),
+            Value::Number(_) => v
+                .as_integer()
+                .filter(|i| *i >= 0)
+                .map(|i| if numbers_are_gib { (i as u64) << 30 } else { i as u64 })
+                .ok_or_else(|| format!("{v} is not a whole size")),
             Value::String(s) => formats::size_bytes(s),
             other => Err(format!("a size is required, not {}", other.type_name())),
         };
         parsed
             .map_err(|message| {
-                diags.push(Diagnostic::error(&codes::FORMAT_SIZE, span, message).with_label("expected a size like \"512Mi\"").with_help(codes::FORMAT_SIZE.fix));
+                diags.push(
+                    Diagnostic::error(&codes::FORMAT_SIZE, span, message)
+                        .with_label("expected a size like \"512Mi\"")
+                        .with_help(codes::FORMAT_SIZE.fix),
+                );
             })
             .ok()
     }
@@ -296,6 +368,13 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// "a host", "an issuer", "a service or container".
+fn a_kind(kinds: &[&str]) -> String {
+    let words = kinds.join(" or ");
+    let article = if words.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {words}")
+}
+
 /// Converts a numeric string to a number, as Terraform does for number arguments.
 fn numeric(v: &Value) -> Value {
     match v {
@@ -321,20 +400,32 @@ pub fn port_of(v: &Value, span: Span, name: &str, diags: &mut Diagnostics) -> Op
 
 fn ref_of(v: &Value, span: Span, name: &str, kinds: &[&str], diags: &mut Diagnostics) -> Option<(Address, Span)> {
     match v.as_ref() {
-        Some(r) if r.attribute.is_empty() && r.address.nested.is_empty() && kinds.contains(&r.address.kind.as_str()) => Some((r.address.clone(), span)),
+        Some(r)
+            if r.attribute.is_empty() && r.address.nested.is_empty() && kinds.contains(&r.address.kind.as_str()) =>
+        {
+            Some((r.address.clone(), span))
+        }
         Some(r) if r.attribute.is_empty() => {
             diags.push(
-                Diagnostic::error(&codes::REF_KIND, span, format!("`{name}` refers to {}, which is not a {}", r.address, kinds.join(" or ")))
-                    .with_label(format!("expected a {}", kinds.join(" or ")))
-                    .with_help(format!("refer to a {} like `{}.NAME`", kinds.join(" or "), kinds[0])),
+                Diagnostic::error(
+                    &codes::REF_KIND,
+                    span,
+                    format!("`{name}` refers to {}, which is not {}", r.address, a_kind(kinds)),
+                )
+                .with_label(format!("expected {}", a_kind(kinds)))
+                .with_help(format!("refer to {} like `{}.NAME`", a_kind(kinds), kinds[0])),
             );
             None
         }
         _ => {
             diags.push(
-                Diagnostic::error(&codes::SCHEMA_WRONG_TYPE, span, format!("`{name}` must be a reference to a {}, not {}", kinds.join(" or "), v.type_name()))
-                    .with_label(format!("expected `{}.NAME`", kinds[0]))
-                    .with_help(format!("write the address unquoted: {}.NAME", kinds[0])),
+                Diagnostic::error(
+                    &codes::SCHEMA_WRONG_TYPE,
+                    span,
+                    format!("`{name}` must be a reference to {}, not {}", a_kind(kinds), v.type_name()),
+                )
+                .with_label(format!("expected `{}.NAME`", kinds[0]))
+                .with_help(format!("write the address unquoted: {}.NAME", kinds[0])),
             );
             None
         }

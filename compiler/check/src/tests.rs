@@ -51,7 +51,8 @@ service "y" {
 "#;
     let (model, diags) = run(spec);
     assert!(diags.is_empty(), "{diags:?}");
-    let shares: Vec<(usize, usize, u64)> = model.placement.shares.iter().map(|s| (s.service, s.cluster, s.replicas)).collect();
+    let shares: Vec<(usize, usize, u64)> =
+        model.placement.shares.iter().map(|s| (s.service, s.cluster, s.replicas)).collect();
     assert_eq!(shares, vec![(0, 0, 70), (1, 0, 30), (1, 1, 20)]);
     assert_eq!(model.home_cluster(1), Some(0));
 }
@@ -85,11 +86,52 @@ service "apps" {
 fn round_robin_puts_container_j_on_host_j_mod_h() {
     let mut spec = String::new();
     for h in 0..3 {
-        spec.push_str(&format!("host \"h{h}\" {{\n  instance_type = \"m6i.large\"\n  ami = \"ami-1\"\n  zone = \"a\"\n}}\n"));
+        spec.push_str(&format!(
+            "host \"h{h}\" {{\n  instance_type = \"m6i.large\"\n  ami = \"ami-1\"\n  zone = \"a\"\n}}\n"
+        ));
     }
     spec.push_str("container \"c\" {\n  count = 7\n  image = \"r/c:1\"\n  cpus = 0.1\n  memory = \"64Mi\"\n}\n");
     let (model, diags) = run(&spec);
     assert!(diags.is_empty(), "{diags:?}");
     assert_eq!(model.placement.container_hosts, vec![0, 1, 2, 0, 1, 2, 0]);
     assert_eq!(model.hosts[0].docker.address_pool_size, 28);
+}
+
+#[test]
+fn iops_demand_is_balanced_and_an_overloaded_volume_warns() {
+    let spec = r#"
+host "h" {
+  instance_type = "m6i.large"
+  ami = "ami-1"
+  zone = "a"
+  volume "fast" {
+    type = "io2"
+    size = "100Gi"
+    iops = 5000
+    device = "/dev/sdf"
+    mount = "/mnt/fast"
+    iops_demand = 1000
+  }
+  volume "slow" {
+    size = "100Gi"
+    device = "/dev/sdg"
+    mount = "/mnt/slow"
+  }
+}
+container "db" {
+  count = 3
+  image = "r/db:1"
+  cpus = 0.1
+  memory = "64Mi"
+  iops_demand = 2500
+}
+"#;
+    let (model, diags) = run(spec);
+    // fast has 4000 left, slow (gp3) 3000: db-0 -> fast (1500 left), db-1 -> slow (500 left),
+    // db-2 -> fast (1500 beats 500), which then carries 1000 + 2 x 2500 of its 5000 IOPS.
+    assert_eq!(model.data_volumes(0), vec![(0, 0), (1, 1), (2, 0)]);
+    assert_eq!(
+        diags,
+        ["volume::balance: host.h.volume.fast carries 6000 IOPS of demand but delivers 5000 (containers db-0, db-2)"]
+    );
 }

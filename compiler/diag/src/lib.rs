@@ -71,7 +71,15 @@ impl Diagnostic {
     }
 
     fn new(code: &'static Code, severity: Severity, span: impl Into<Option<Span>>, message: impl Into<String>) -> Self {
-        Diagnostic { code, severity, message: message.into(), span: span.into(), label: None, notes: Vec::new(), help: None }
+        Diagnostic {
+            code,
+            severity,
+            message: message.into(),
+            span: span.into(),
+            label: None,
+            notes: Vec::new(),
+            help: None,
+        }
     }
 
     /// Adds the label shown under the primary span (what was expected there).
@@ -86,6 +94,15 @@ impl Diagnostic {
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
+    }
+
+    /// Adds "did you mean `NAME`?" as the hint when there is a close name, else `otherwise`.
+    #[must_use]
+    pub fn with_suggestion(self, close: Option<&str>, otherwise: impl Into<String>) -> Self {
+        match close {
+            Some(name) => self.with_help(format!("did you mean `{name}`?")),
+            None => self.with_help(otherwise),
+        }
     }
 
     /// Adds a secondary location.

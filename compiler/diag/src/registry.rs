@@ -95,8 +95,8 @@ registry! {
         "A built-in function was called with arguments it cannot take, or is not a known function.",
         "See docs/spec.md for the functions and their arguments.";
     EVAL_LIMIT = "eval::limit", "evaluation too large",
-        "An expression would build a collection or string beyond berth's limits (for instance `range` over billions of numbers).",
-        "Use smaller values; berth caps collections at 10 million elements and strings at 64 MiB.";
+        "A `for_each` or `count` would make more than a million instances, a `for` expression or template would grow beyond berth's limits, or values are computed from a chain of more than 200 others.",
+        "Use smaller values; berth caps instances at 1 million, collections at 10 million elements, strings at 64 MiB and value chains at 200.";
     META_FOR_EACH = "meta::for-each", "invalid for_each or count",
         "`for_each` takes a map, an object or a set of strings; `count` a whole number from 0; a block cannot have both.",
         "Give for_each a map or set of strings, or count a non-negative integer, not both.";
@@ -172,6 +172,9 @@ registry! {
     VOLUME_MOUNT = "volume::mount", "invalid volume mount or device",
         "Mount points must be absolute paths and devices /dev/sd[f-p] or /dev/xvd[f-p], each used once per host.",
         "Give every volume its own absolute mount point and device.";
+    VOLUME_BALANCE = "volume::balance", "volume carries more IOPS than it delivers",
+        "berth balances the data of containers that declare `iops_demand` over their host's volumes: each goes to the volume with the most IOPS left (provisioned `iops`, else the type's baseline, less the volume's own `iops_demand`), and its directory VOLUME_MOUNT/containers/NAME is mounted at /data. When a volume's share of the demand still exceeds what it delivers, the containers on it will queue for I/O. A warning: the files are still generated.",
+        "Provision more IOPS on the host's volumes, add a volume, lower the declared demand, or place some of the containers on another host.";
     ENVIRONMENT_EXPIRED = "environment::expired", "environment has expired",
         "The environment's `expires` time has passed: it is due for `berth gc`, and applying it again would resurrect it. A warning, so that specs keep building after the date.",
         "Move `expires` forward if it should live on, or run `berth gc` to tear it down.";
@@ -190,9 +193,18 @@ registry! {
     FORWARD_CIDR_OVERLAP = "forward::cidr-overlap", "overlapping source networks",
         "Two source networks of one forward overlap; one of them is redundant and often a typo.",
         "Remove the narrower network or fix the prefix.";
+    FORWARD_QUOTA = "forward::quota", "too many forwards on one load balancer",
+        "Every forward that lands on a cluster's network load balancer becomes one listener and one target group there. AWS allows at most 50 listeners and 100 target groups per load balancer, so more forwards than that fail halfway through `terraform apply`; with one target group per listener, the listener quota is the one reached first.",
+        "Spread the forwarded services over more clusters, use `on = \"home\"` so a forward listens only on its service's home cluster, or drop forwards that are not needed.";
     CERTIFICATE_ISSUER = "certificate::issuer", "invalid certificate issuer",
         "An issuer of type `ca` is issued by berth; `vault` needs a path and store; `cert-manager` an issuer name.",
         "Give the issuer the attributes its type needs.";
+    HELM_SIZE = "helm::size", "Helm chart or Secret over 1 MiB",
+        "Helm stores every release as a Secret holding the gzipped chart (templates, files, values) and its rendered manifest, and Kubernetes caps a Secret at 1 MiB; an install of a larger release fails. berth renders one chart per cluster, so the estimate covers all services, certificates and releases placed on that cluster. A Secret object berth renders (a TLS Secret) is held to the same 1 MiB cap.",
+        "Spread the cluster's services over more clusters (each cluster gets its own chart), move some releases to another cluster, or shrink large release values; for a Secret, issue fewer or smaller certificates.";
+    CERTIFICATE_ISSUE = "certificate::issue", "certificate cannot be issued",
+        "berth issues the certificates of `ca` issuers itself (a CA per issuer and build, leaf keys kept in the secrets directory); this certificate could not be built, typically because a DNS name is not a valid SAN.",
+        "Give the certificate valid DNS names (letters, digits, '-', '.', an optional leading `*.`).";
     IMAGE_LAYERS = "image::layers", "image layers out of order or too many",
         "Overlay filesystems stack at most about 125 layers, and a layer that changes more often placed below one that changes less defeats caching.",
         "Order layers from stable to fast-changing and merge layers to stay under the limit.";

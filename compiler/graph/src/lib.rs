@@ -9,11 +9,18 @@ pub use render::{Format, render};
 use berth_diag::{Diagnostic, Diagnostics, Span, codes};
 use berth_model::{Address, Edge, Item, Model, Node, ResourceGraph};
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Builds the graph of a model. On a cycle, the graph has no order and the cycle is reported.
 pub fn build(model: &Model) -> (ResourceGraph, Diagnostics) {
-    let mut b = Builder { model, graph: DiGraph::new(), by_resource: HashMap::new(), spans: Vec::new() };
+    let mut b = Builder {
+        model,
+        graph: DiGraph::new(),
+        by_resource: HashMap::default(),
+        spans: Vec::new(),
+        edges: HashSet::default(),
+    };
     b.add_nodes();
     b.add_containment();
     b.add_placement();
@@ -23,9 +30,13 @@ pub fn build(model: &Model) -> (ResourceGraph, Diagnostics) {
         Ok(order) => order,
         Err(cycle) => {
             let path: Vec<String> = cycle.iter().map(|&n| b.graph[n].address.to_string()).collect();
-            let mut d = Diagnostic::error(&codes::GRAPH_CYCLE, b.spans[cycle[0].index()], format!("dependency cycle: {} -> {}", path.join(" -> "), path[0]))
-                .with_label("depends on itself through the path")
-                .with_help(codes::GRAPH_CYCLE.fix);
+            let mut d = Diagnostic::error(
+                &codes::GRAPH_CYCLE,
+                b.spans[cycle[0].index()],
+                format!("dependency cycle: {} -> {}", path.join(" -> "), path[0]),
+            )
+            .with_label("depends on itself through the path")
+            .with_help(codes::GRAPH_CYCLE.fix);
             for &n in &cycle[1..] {
                 d = d.with_note(b.spans[n.index()], format!("{} is on the cycle", b.graph[n].address));
             }
@@ -42,6 +53,8 @@ struct Builder<'m> {
     /// Nodes of each resource address (a service has one per share).
     by_resource: HashMap<Address, Vec<NodeIndex>>,
     spans: Vec<Span>,
+    /// Edges added so far, so each pair is joined once without scanning a node's edges.
+    edges: HashSet<(NodeIndex, NodeIndex)>,
 }
 
 impl Builder<'_> {
@@ -54,7 +67,7 @@ impl Builder<'_> {
     }
 
     fn edge(&mut self, from: NodeIndex, to: NodeIndex, kind: Edge) {
-        if from != to && self.graph.find_edge(from, to).is_none() {
+        if from != to && self.edges.insert((from, to)) {
             self.graph.add_edge(from, to, kind);
         }
     }
@@ -77,7 +90,11 @@ impl Builder<'_> {
                 self.node(pool.address.clone(), Item::NodePool(i, p), pool.span);
             }
             if c.load_balancer.is_some() {
-                self.node(c.meta.address.nested("load_balancer", "load_balancer", None), Item::LoadBalancer(i), c.meta.span);
+                self.node(
+                    c.meta.address.nested("load_balancer", "load_balancer", None),
+                    Item::LoadBalancer(i),
+                    c.meta.span,
+                );
             }
         }
         for (i, x) in m.issuers.iter().enumerate() {
@@ -127,18 +144,7 @@ impl Builder<'_> {
             }
         }
         let m = self.model;
-        let metas = m
-            .hosts
-            .iter()
-            .map(|x| &x.meta)
-            .chain(m.containers.iter().map(|x| &x.meta))
-            .chain(m.clusters.iter().map(|x| &x.meta))
-            .chain(m.services.iter().map(|x| &x.meta))
-            .chain(m.releases.iter().map(|x| &x.meta))
-            .chain(m.images.iter().map(|x| &x.meta))
-            .chain(m.issuers.iter().map(|x| &x.meta))
-            .chain(m.certificates.iter().map(|x| &x.meta))
-            .chain(m.forwards.iter().map(|x| &x.meta));
+        let metas = m.metas();
         let mut edges = Vec::new();
         for meta in metas {
             if let Some(env) = meta.environment.and_then(|e| m.environments.get(e)) {
@@ -154,55 +160,61 @@ impl Builder<'_> {
         }
     }
 
-    /// Pass 3: shares after their cluster, releases after theirs, containers after their host.
+    /// Pass 3: shares after their cluster and its node pools, releases after their cluster,
+    /// containers after their host, certificates after their issuer, forwards after every
+    /// share of their service and the load balancers in front of them.
     fn add_placement(&mut self) {
         let m = self.model;
-        let mut edges = Vec::new();
+        // (the one node an edge starts at, or every node of a service, and the dependent)
+        let mut one: Vec<(Address, NodeIndex)> = Vec::new();
+        let mut all: Vec<(Address, NodeIndex)> = Vec::new();
         for n in self.graph.node_indices() {
             match self.graph[n].item {
                 Item::Share(i) => {
                     let s = m.placement.shares[i];
-                    edges.push((m.clusters[s.cluster].meta.address.clone(), n));
-                    for p in &m.clusters[s.cluster].node_pools {
-                        edges.push((p.address.clone(), n));
-                    }
+                    let cluster = &m.clusters[s.cluster];
+                    one.push((cluster.meta.address.clone(), n));
+                    one.extend(cluster.node_pools.iter().map(|p| (p.address.clone(), n)));
                     if let Some(cert) = m.services[s.service].certificate {
-                        edges.push((m.certificates[cert].meta.address.clone(), n));
+                        one.push((m.certificates[cert].meta.address.clone(), n));
                     }
                 }
-                Item::Release(_, c) => edges.push((m.clusters[c].meta.address.clone(), n)),
+                Item::Release(_, c) => one.push((m.clusters[c].meta.address.clone(), n)),
                 Item::Container(i) => {
                     if let Some(h) = m.placement.container_hosts.get(i).and_then(|&h| m.hosts.get(h)) {
-                        edges.push((h.meta.address.clone(), n));
+                        one.push((h.meta.address.clone(), n));
                     }
                 }
                 Item::Certificate(i) => {
                     if let Some(issuer) = m.issuers.get(m.certificates[i].issuer) {
-                        edges.push((issuer.meta.address.clone(), n));
+                        one.push((issuer.meta.address.clone(), n));
                     }
                 }
-                Item::Forward(i) => {
-                    let f = &m.forwards[i];
-                    match f.target {
-                        berth_model::ForwardTarget::Service(s) if s < m.services.len() => {
-                            edges.push((m.services[s].meta.address.clone(), n));
-                            for sh in m.shares_of(s) {
-                                let c = &m.clusters[sh.cluster];
-                                if c.load_balancer.is_some() {
-                                    edges.push((c.meta.address.nested("load_balancer", "load_balancer", None), n));
-                                }
+                Item::Forward(i) => match m.forwards[i].target {
+                    berth_model::ForwardTarget::Service(s) if s < m.services.len() => {
+                        all.push((m.services[s].meta.address.clone(), n));
+                        for sh in m.shares_of(s) {
+                            let c = &m.clusters[sh.cluster];
+                            if c.load_balancer.is_some() {
+                                one.push((c.meta.address.nested("load_balancer", "load_balancer", None), n));
                             }
                         }
-                        berth_model::ForwardTarget::Container(c) if c < m.containers.len() => edges.push((m.containers[c].meta.address.clone(), n)),
-                        _ => {}
                     }
-                }
+                    berth_model::ForwardTarget::Container(c) if c < m.containers.len() => {
+                        one.push((m.containers[c].meta.address.clone(), n));
+                    }
+                    _ => {}
+                },
                 _ => {}
             }
         }
-        for (from, to) in edges {
-            let froms = if from.nested.is_empty() && from.share.is_none() { self.nodes_of(&from) } else { self.first(&from).into_iter().collect() };
-            for f in froms {
+        for (from, to) in one {
+            if let Some(f) = self.first(&from) {
+                self.edge(f, to, Edge::Placement);
+            }
+        }
+        for (from, to) in all {
+            for f in self.nodes_of(&from) {
                 self.edge(f, to, Edge::Placement);
             }
         }
@@ -211,18 +223,7 @@ impl Builder<'_> {
     /// Pass 4: every reference and `depends_on` in the spec.
     fn add_references(&mut self) {
         let m = self.model;
-        let metas = m
-            .hosts
-            .iter()
-            .map(|x| &x.meta)
-            .chain(m.containers.iter().map(|x| &x.meta))
-            .chain(m.clusters.iter().map(|x| &x.meta))
-            .chain(m.services.iter().map(|x| &x.meta))
-            .chain(m.releases.iter().map(|x| &x.meta))
-            .chain(m.images.iter().map(|x| &x.meta))
-            .chain(m.issuers.iter().map(|x| &x.meta))
-            .chain(m.certificates.iter().map(|x| &x.meta))
-            .chain(m.forwards.iter().map(|x| &x.meta));
+        let metas = m.metas();
         let mut edges = Vec::new();
         for meta in metas {
             let tos = self.nodes_of(&meta.address);
@@ -230,7 +231,9 @@ impl Builder<'_> {
                 if dep.kind == "environment" {
                     continue;
                 }
-                for from in self.nodes_of(dep) {
+                // The object itself (every share of a service), not its parts.
+                let objects = self.nodes_of(dep).into_iter().filter(|&n| self.graph[n].address.nested.is_empty());
+                for from in objects.collect::<Vec<_>>() {
                     for &to in &tos {
                         edges.push((from, to));
                     }
@@ -245,17 +248,34 @@ impl Builder<'_> {
     /// Kahn's algorithm with ties broken by address, so the order is the same on every run.
     /// On a cycle, returns one cycle's nodes.
     fn order(&self) -> Result<Vec<NodeIndex>, Vec<NodeIndex>> {
-        let key = |n: NodeIndex| (self.graph[n].address.to_string(), n);
-        let mut indegree: Vec<usize> = self.graph.node_indices().map(|n| self.graph.neighbors_directed(n, petgraph::Direction::Incoming).count()).collect();
-        let mut ready: BTreeSet<(String, NodeIndex)> = self.graph.node_indices().filter(|n| indegree[n.index()] == 0).map(key).collect();
+        // Rank every node by its address text once; the queue then orders plain integers.
+        let mut by_name: Vec<(String, NodeIndex)> =
+            self.graph.node_indices().map(|n| (self.graph[n].address.to_string(), n)).collect();
+        by_name.sort_unstable();
+        let mut rank = vec![0usize; by_name.len()];
+        for (r, (_, n)) in by_name.iter().enumerate() {
+            rank[n.index()] = r;
+        }
+        let key = |n: NodeIndex| (by_name[rank[n.index()]].0.clone(), n);
+        let mut indegree: Vec<usize> = self
+            .graph
+            .node_indices()
+            .map(|n| self.graph.neighbors_directed(n, petgraph::Direction::Incoming).count())
+            .collect();
+        let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<usize>> = self
+            .graph
+            .node_indices()
+            .filter(|n| indegree[n.index()] == 0)
+            .map(|n| std::cmp::Reverse(rank[n.index()]))
+            .collect();
         let mut order = Vec::with_capacity(indegree.len());
-        while let Some(next) = ready.pop_first() {
-            let n = next.1;
+        while let Some(std::cmp::Reverse(r)) = ready.pop() {
+            let n = by_name[r].1;
             order.push(n);
             for d in self.graph.neighbors_directed(n, petgraph::Direction::Outgoing) {
                 indegree[d.index()] -= 1;
                 if indegree[d.index()] == 0 {
-                    ready.insert(key(d));
+                    ready.push(std::cmp::Reverse(rank[d.index()]));
                 }
             }
         }

@@ -19,7 +19,8 @@ pub enum Format {
 /// Renders the graph; every format lists nodes in creation order and edges sorted.
 pub fn render(g: &ResourceGraph, format: Format) -> String {
     let name = |i: petgraph::graph::NodeIndex| g.graph[i].address.to_string();
-    let mut edges: Vec<(String, String, &'static str)> = g.graph.edge_references().map(|e| (name(e.source()), name(e.target()), e.weight().name())).collect();
+    let mut edges: Vec<(String, String, &'static str)> =
+        g.graph.edge_references().map(|e| (name(e.source()), name(e.target()), e.weight().name())).collect();
     edges.sort();
     let nodes: Vec<String> = g.order.iter().map(|&i| name(i)).collect();
     match format {

@@ -74,6 +74,8 @@ pub struct Host {
     pub sysctls: BTreeMap<String, String>,
     /// Docker endpoint for apply.
     pub endpoint: Option<String>,
+    /// The host's IPv4 address where its forwards listen (`ip daddr` of the nftables NAT rules).
+    pub address: Option<String>,
     /// EBS volumes.
     pub volumes: Vec<Volume>,
     /// Docker engine settings.
@@ -157,9 +159,12 @@ pub struct Container {
     pub volumes: Vec<String>,
     /// IOPS demand.
     pub iops_demand: Option<u64>,
+    /// Fixed IPv4 address on its Docker network (`docker run --ip`); forwards DNAT to it.
+    pub address: Option<String>,
     /// Placement strategy.
     pub strategy: ContainerStrategy,
-    /// Candidate hosts (indices into [`Model::hosts`]); all hosts when the spec names none.
+    /// Candidate hosts (indices into [`Model::hosts`]); empty when the spec names none, which
+    /// means every host.
     pub candidate_hosts: Vec<usize>,
 }
 
@@ -197,6 +202,8 @@ pub struct Cluster {
     pub context: String,
     /// Suffix of multi-cluster service DNS names.
     pub dns_suffix: String,
+    /// Kubernetes labels added to every object rendered on the cluster, pods included.
+    pub pod_labels: BTreeMap<String, String>,
     /// Node pools.
     pub node_pools: Vec<NodePool>,
     /// Its load balancer, if declared or needed by a forward.
@@ -282,6 +289,8 @@ pub struct Service {
     pub tls_mount: String,
     /// Max unavailable pods.
     pub disruption_budget: Option<u64>,
+    /// URL of a data snapshot an init container restores into the pod's local `/data` volume.
+    pub restore_from: Option<String>,
     /// Placement rule.
     pub strategy: ServiceStrategy,
     /// Candidate clusters (indices into [`Model::clusters`]), in order.
@@ -517,6 +526,22 @@ pub struct Share {
 }
 
 impl Model {
+    /// What every resource has, kind by kind in declaration order.
+    pub fn metas(&self) -> impl Iterator<Item = &Meta> {
+        self.hosts
+            .iter()
+            .map(|x| &x.meta)
+            .chain(self.containers.iter().map(|x| &x.meta))
+            .chain(self.clusters.iter().map(|x| &x.meta))
+            .chain(self.services.iter().map(|x| &x.meta))
+            .chain(self.releases.iter().map(|x| &x.meta))
+            .chain(self.images.iter().map(|x| &x.meta))
+            .chain(self.issuers.iter().map(|x| &x.meta))
+            .chain(self.certificates.iter().map(|x| &x.meta))
+            .chain(self.forwards.iter().map(|x| &x.meta))
+            .chain(self.environments.iter().map(|x| &x.meta))
+    }
+
     /// The shares of one service, in cluster order.
     pub fn shares_of(&self, service: usize) -> impl Iterator<Item = &Share> {
         self.placement.shares.iter().filter(move |s| s.service == service)
@@ -530,5 +555,47 @@ impl Model {
     /// The containers placed on one host, in declaration order.
     pub fn containers_on(&self, host: usize) -> impl Iterator<Item = (usize, &Container)> {
         self.containers.iter().enumerate().filter(move |(i, _)| self.placement.container_hosts.get(*i) == Some(&host))
+    }
+
+    /// Storage balancing: the volume (an index into the host's [`Host::volumes`]) that keeps the
+    /// data of each container on `host` with an `iops_demand`, as (container index, volume
+    /// index) in declaration order. Each such container goes to the volume with the most IOPS
+    /// left after the volume's own `iops_demand` and the containers before it (the first
+    /// declared on ties), so the same spec always gives the same assignment. Empty when the
+    /// host has no volumes.
+    pub fn data_volumes(&self, host: usize) -> Vec<(usize, usize)> {
+        let Some(h) = self.hosts.get(host) else { return Vec::new() };
+        let mut left: Vec<i128> =
+            h.volumes.iter().map(|v| i128::from(v.iops_capacity()) - i128::from(v.iops_demand.unwrap_or(0))).collect();
+        let mut assigned = Vec::new();
+        for (i, c) in self.containers_on(host) {
+            let Some(demand) = c.iops_demand else { continue };
+            let mut best: Option<usize> = None;
+            for (v, &l) in left.iter().enumerate() {
+                if best.is_none_or(|b| l > left[b]) {
+                    best = Some(v);
+                }
+            }
+            let Some(v) = best else { break };
+            left[v] -= i128::from(demand);
+            assigned.push((i, v));
+        }
+        assigned
+    }
+}
+
+impl Volume {
+    /// The IOPS the volume delivers: its provisioned `iops`, else its type's baseline (gp3
+    /// 3,000; gp2 3 per GiB within 100-16,000; st1 500; sc1 250).
+    pub fn iops_capacity(&self) -> u64 {
+        if let Some(iops) = self.iops {
+            return iops;
+        }
+        match self.volume_type.as_str() {
+            "gp2" => self.size_gib.saturating_mul(3).clamp(100, 16_000),
+            "st1" => 500,
+            "sc1" => 250,
+            _ => 3_000,
+        }
     }
 }

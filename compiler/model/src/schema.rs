@@ -59,7 +59,9 @@ impl Ty {
             Ty::Any => "any value".into(),
             Ty::Strings => "list of strings".into(),
             Ty::StringMap => "map of strings".into(),
-            Ty::Enum(words) => format!("one of {}", words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(", ")),
+            Ty::Enum(words) => {
+                format!("one of {}", words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(", "))
+            }
             Ty::Ref(kinds) => format!("reference to a {}", kinds.join(" or ")),
             Ty::Refs(kinds) => format!("list of references to {}", kinds.join(" or ")),
             Ty::Cidr => "CIDR network".into(),
@@ -128,9 +130,10 @@ impl BlockSchema {
     where
         Self: 'static,
     {
-        self.attrs.iter().find(|a| a.name == name).or_else(|| {
-            if self.is_resource() { META_ATTRS.iter().find(|a| a.name == name) } else { None }
-        })
+        self.attrs
+            .iter()
+            .find(|a| a.name == name)
+            .or_else(|| if self.is_resource() { META_ATTRS.iter().find(|a| a.name == name) } else { None })
     }
 
     /// The nested block type of this name.
@@ -169,11 +172,26 @@ pub const LANGUAGE_BLOCKS: &[&str] = &["variable", "locals", "output", "module"]
 
 /// Arguments every resource block takes, handled by the resolver.
 pub static META_ATTRS: &[AttrSchema] = &[
-    attr("for_each", Ty::Any, Default::None, "Map, object or set of strings: one instance per key (`each.key`, `each.value`)."),
+    attr(
+        "for_each",
+        Ty::Any,
+        Default::None,
+        "Map, object or set of strings: one instance per key (`each.key`, `each.value`).",
+    ),
     attr("count", Ty::Integer, Default::None, "Number of instances (`count.index`)."),
     attr("depends_on", Ty::Any, Default::None, "Objects that must exist before this one."),
-    attr("name", Ty::String, Default::None, "The object's real name; defaults to the label, the for_each key, or label-index with count."),
-    attr("environment", Ty::Ref(&["environment"]), Default::None, "The environment this object belongs to (torn down with it)."),
+    attr(
+        "name",
+        Ty::String,
+        Default::None,
+        "The object's real name; defaults to the label, the for_each key, or label-index with count.",
+    ),
+    attr(
+        "environment",
+        Ty::Ref(&["environment"]),
+        Default::None,
+        "The environment this object belongs to (torn down with it).",
+    ),
 ];
 
 const fn attr(name: &'static str, ty: Ty, default: Default, doc: &'static str) -> AttrSchema {
@@ -198,6 +216,12 @@ pub static RESOURCES: &[BlockSchema] = &[
             attr("tags", Ty::StringMap, NONE, "Tags on the instance and its volumes."),
             attr("sysctls", Ty::StringMap, NONE, "Kernel settings beyond the ones berth sizes to the host."),
             attr("endpoint", Ty::String, NONE, "Docker Engine endpoint for direct apply (unix:// or tcp://)."),
+            attr(
+                "address",
+                Ty::String,
+                NONE,
+                "IPv4 address where the host's forwards listen; with it, they are DNATed to their containers.",
+            ),
         ],
         blocks: &[
             BlockSchema {
@@ -205,14 +229,29 @@ pub static RESOURCES: &[BlockSchema] = &[
                 labelled: true,
                 doc: "An EBS volume attached to the host.",
                 attrs: &[
-                    attr("type", Ty::Enum(&["gp2", "gp3", "io1", "io2", "st1", "sc1"]), Default::Str("gp3"), "EBS volume type."),
+                    attr(
+                        "type",
+                        Ty::Enum(&["gp2", "gp3", "io1", "io2", "st1", "sc1"]),
+                        Default::Str("gp3"),
+                        "EBS volume type.",
+                    ),
                     attr("size", Ty::Size, REQ, "Size, e.g. \"16000Gi\" or \"2Ti\"."),
                     attr("iops", Ty::Integer, NONE, "Provisioned IOPS (io1, io2, gp3)."),
                     attr("throughput", Ty::Integer, NONE, "Throughput in MiB/s (gp3 only)."),
                     attr("device", Ty::String, REQ, "Device name, e.g. /dev/sdf."),
                     attr("mount", Ty::String, REQ, "Mount point, e.g. /mnt/data0."),
-                    attr("filesystem", Ty::Enum(&["xfs", "ext4"]), Default::Str("xfs"), "Filesystem created on first boot."),
-                    attr("iops_demand", Ty::Integer, NONE, "IOPS the data placed here is expected to use, for balancing."),
+                    attr(
+                        "filesystem",
+                        Ty::Enum(&["xfs", "ext4"]),
+                        Default::Str("xfs"),
+                        "Filesystem created on first boot.",
+                    ),
+                    attr(
+                        "iops_demand",
+                        Ty::Integer,
+                        NONE,
+                        "IOPS the data placed here is expected to use, for balancing.",
+                    ),
                 ],
                 blocks: &[],
                 computed: &["id"],
@@ -223,14 +262,39 @@ pub static RESOURCES: &[BlockSchema] = &[
                 doc: "Docker engine settings (daemon.json).",
                 attrs: &[
                     attr("data_root", Ty::String, NONE, "Docker's data-root; defaults to docker/ on the first volume."),
-                    attr("log_driver", Ty::Enum(&["json-file", "local", "journald", "syslog", "none"]), Default::Str("json-file"), "Default log driver."),
+                    attr(
+                        "log_driver",
+                        Ty::Enum(&["json-file", "local", "journald", "syslog", "none"]),
+                        Default::Str("json-file"),
+                        "Default log driver.",
+                    ),
                     attr("log_max_size", Ty::String, Default::Str("50m"), "Log rotation size."),
                     attr("log_max_file", Ty::Integer, Default::Num(5.0), "Rotated log files kept."),
-                    attr("address_pool_base", Ty::Cidr, Default::Str("172.16.0.0/12"), "Base network of default-address-pools."),
-                    attr("address_pool_size", Ty::Integer, NONE, "Prefix length of each pool; sized to the containers when unset."),
-                    attr("live_restore", Ty::Bool, Default::Bool(true), "Keep containers running while dockerd restarts."),
+                    attr(
+                        "address_pool_base",
+                        Ty::Cidr,
+                        Default::Str("172.16.0.0/12"),
+                        "Base network of default-address-pools.",
+                    ),
+                    attr(
+                        "address_pool_size",
+                        Ty::Integer,
+                        NONE,
+                        "Prefix length of each pool; sized to the containers when unset.",
+                    ),
+                    attr(
+                        "live_restore",
+                        Ty::Bool,
+                        Default::Bool(true),
+                        "Keep containers running while dockerd restarts.",
+                    ),
                     attr("max_concurrent_downloads", Ty::Integer, Default::Num(3.0), "Parallel layer downloads."),
-                    attr("cpu_overcommit", Ty::Number, Default::Num(4.0), "How many times the vCPUs the containers' CPU limits may add up to (limits cap bursts, they reserve nothing)."),
+                    attr(
+                        "cpu_overcommit",
+                        Ty::Number,
+                        Default::Num(4.0),
+                        "How many times the vCPUs the containers' CPU limits may add up to (limits cap bursts, they reserve nothing).",
+                    ),
                 ],
                 blocks: &[],
                 computed: &[],
@@ -246,7 +310,12 @@ pub static RESOURCES: &[BlockSchema] = &[
             attr("image", Ty::Image, REQ, "Image reference."),
             attr("cpus", Ty::Number, REQ, "CPUs (may be fractional)."),
             attr("memory", Ty::Size, REQ, "Memory limit, e.g. \"512Mi\"."),
-            attr("restart", Ty::Enum(&["no", "always", "on-failure", "unless-stopped"]), Default::Str("unless-stopped"), "Restart policy."),
+            attr(
+                "restart",
+                Ty::Enum(&["no", "always", "on-failure", "unless-stopped"]),
+                Default::Str("unless-stopped"),
+                "Restart policy.",
+            ),
             attr("networks", Ty::Strings, NONE, "Networks to join; defaults to one network per host."),
             attr("ports", Ty::Strings, NONE, "Published ports, \"HOST:CONTAINER\"."),
             attr("env", Ty::StringMap, NONE, "Environment variables."),
@@ -254,13 +323,24 @@ pub static RESOURCES: &[BlockSchema] = &[
             attr("healthcheck", Ty::Strings, NONE, "Health check command (CMD form)."),
             attr("volumes", Ty::Strings, NONE, "Bind mounts, \"VOLUME_NAME:/path\" with a volume of the host."),
             attr("iops_demand", Ty::Integer, NONE, "IOPS the container's data needs, for balancing volumes."),
+            attr(
+                "address",
+                Ty::String,
+                NONE,
+                "Fixed IPv4 address on its Docker network (docker run --ip); forwards to it DNAT there.",
+            ),
         ],
         blocks: &[BlockSchema {
             name: "placement",
             labelled: false,
             doc: "Where the container runs.",
             attrs: &[
-                attr("strategy", Ty::Enum(&["round-robin", "bin-pack", "pinned"]), Default::Str("round-robin"), "How hosts are chosen."),
+                attr(
+                    "strategy",
+                    Ty::Enum(&["round-robin", "bin-pack", "pinned"]),
+                    Default::Str("round-robin"),
+                    "How hosts are chosen.",
+                ),
                 attr("hosts", Ty::Refs(&["host"]), NONE, "Candidate hosts; all hosts when unset."),
             ],
             blocks: &[],
@@ -281,7 +361,18 @@ pub static RESOURCES: &[BlockSchema] = &[
             attr("role_arn", Ty::String, NONE, "IAM role of the control plane; a Terraform variable when unset."),
             attr("node_role_arn", Ty::String, NONE, "IAM role of the nodes; a Terraform variable when unset."),
             attr("context", Ty::String, NONE, "kubeconfig context for direct apply; defaults to the cluster name."),
-            attr("dns_suffix", Ty::String, Default::Str("svc.clusterset.local"), "Suffix of multi-cluster service names."),
+            attr(
+                "dns_suffix",
+                Ty::String,
+                Default::Str("svc.clusterset.local"),
+                "Suffix of multi-cluster service names.",
+            ),
+            attr(
+                "pod_labels",
+                Ty::StringMap,
+                NONE,
+                "Kubernetes labels added to every object berth renders on this cluster, pods included.",
+            ),
         ],
         blocks: &[
             BlockSchema {
@@ -296,8 +387,18 @@ pub static RESOURCES: &[BlockSchema] = &[
                     attr("labels", Ty::StringMap, NONE, "Node labels."),
                     attr("taints", Ty::Strings, NONE, "Taints, \"key=value:Effect\"."),
                     attr("max_pods", Ty::Integer, NONE, "kubelet max-pods; defaults to the instance type's ENI limit."),
-                    attr("prefix_delegation", Ty::Bool, Default::Bool(false), "Assign /28 prefixes to ENIs (Nitro only) to run more pods per node."),
-                    attr("system", Ty::Bool, Default::Bool(false), "Reserved for kube-system: no workloads are placed here."),
+                    attr(
+                        "prefix_delegation",
+                        Ty::Bool,
+                        Default::Bool(false),
+                        "Assign /28 prefixes to ENIs (Nitro only) to run more pods per node.",
+                    ),
+                    attr(
+                        "system",
+                        Ty::Bool,
+                        Default::Bool(false),
+                        "Reserved for kube-system: no workloads are placed here.",
+                    ),
                 ],
                 blocks: &[],
                 computed: &["id", "arn"],
@@ -321,7 +422,12 @@ pub static RESOURCES: &[BlockSchema] = &[
         labelled: true,
         doc: "A Kubernetes workload placed over one or more clusters.",
         attrs: &[
-            attr("workload", Ty::Enum(&["StatefulSet", "Deployment"]), Default::Str("StatefulSet"), "Kubernetes workload kind."),
+            attr(
+                "workload",
+                Ty::Enum(&["StatefulSet", "Deployment"]),
+                Default::Str("StatefulSet"),
+                "Kubernetes workload kind.",
+            ),
             attr("replicas", Ty::Integer, REQ, "Pods in all clusters together."),
             attr("image", Ty::Image, REQ, "Image reference."),
             attr("ports", Ty::PortMap, NONE, "Named container ports, e.g. { http = 8080 }."),
@@ -331,11 +437,27 @@ pub static RESOURCES: &[BlockSchema] = &[
             attr("command", Ty::Strings, NONE, "Command override."),
             attr("namespace", Ty::String, Default::Str("default"), "Namespace."),
             attr("headless", Ty::Bool, Default::Bool(false), "Give the Service no cluster IP: one DNS record per pod."),
-            attr("pod_management", Ty::Enum(&["OrderedReady", "Parallel"]), Default::Str("OrderedReady"), "StatefulSet pod management policy."),
-            attr("wait_for", Ty::Refs(&["service"]), NONE, "Services whose DNS names must resolve before this one starts."),
+            attr(
+                "pod_management",
+                Ty::Enum(&["OrderedReady", "Parallel"]),
+                Default::Str("OrderedReady"),
+                "StatefulSet pod management policy.",
+            ),
+            attr(
+                "wait_for",
+                Ty::Refs(&["service"]),
+                NONE,
+                "Services whose DNS names must resolve before this one starts.",
+            ),
             attr("certificate", Ty::Ref(&["certificate"]), NONE, "Certificate mounted as a Secret."),
             attr("tls_mount", Ty::String, Default::Str("/etc/tls"), "Where the certificate is mounted."),
             attr("disruption_budget", Ty::Integer, NONE, "Max unavailable pods (PodDisruptionBudget)."),
+            attr(
+                "restore_from",
+                Ty::String,
+                NONE,
+                "URL of a data snapshot (tar.gz) that an init container unpacks into the pod's local /data volume before the app starts.",
+            ),
         ],
         blocks: &[BlockSchema {
             name: "placement",
@@ -343,7 +465,12 @@ pub static RESOURCES: &[BlockSchema] = &[
             doc: "Which clusters run the service, and how replicas are shared.",
             attrs: &[
                 attr("clusters", Ty::Refs(&["cluster"]), REQ, "Candidate clusters, in order."),
-                attr("strategy", Ty::Enum(&["fill", "spread", "pinned"]), Default::Str("fill"), "Fill clusters in order, spread evenly, or pin counts."),
+                attr(
+                    "strategy",
+                    Ty::Enum(&["fill", "spread", "pinned"]),
+                    Default::Str("fill"),
+                    "Fill clusters in order, spread evenly, or pin counts.",
+                ),
                 attr("counts", Ty::StringMap, NONE, "Pinned replicas per cluster name."),
             ],
             blocks: &[],
@@ -385,7 +512,12 @@ pub static RESOURCES: &[BlockSchema] = &[
             labelled: true,
             doc: "One layer, in order from stable to fast-changing.",
             attrs: &[
-                attr("changes", Ty::Enum(&["never", "yearly", "monthly", "weekly", "daily", "release"]), Default::Str("release"), "How often its content changes."),
+                attr(
+                    "changes",
+                    Ty::Enum(&["never", "yearly", "monthly", "weekly", "daily", "release"]),
+                    Default::Str("release"),
+                    "How often its content changes.",
+                ),
                 attr("files", Ty::StringMap, NONE, "Files: destination path = source path (relative to the spec)."),
                 attr("content", Ty::StringMap, NONE, "Generated files: destination path = text."),
                 attr("run", Ty::Strings, NONE, "Commands for the Dockerfile (Docker builds only)."),
@@ -434,7 +566,12 @@ pub static RESOURCES: &[BlockSchema] = &[
             attr("target_port", Ty::Port, NONE, "Backend port; the target's first port when unset."),
             attr("protocol", Ty::Enum(&["tcp", "udp"]), Default::Str("tcp"), "Protocol."),
             attr("sources", Ty::Cidrs, REQ, "Networks allowed in."),
-            attr("on", Ty::Enum(&["home", "all"]), Default::Str("all"), "Listen on the load balancer of every cluster running it, or only its home cluster."),
+            attr(
+                "on",
+                Ty::Enum(&["home", "all"]),
+                Default::Str("all"),
+                "Listen on the load balancer of every cluster running it, or only its home cluster.",
+            ),
         ],
         blocks: &[],
         computed: &[],

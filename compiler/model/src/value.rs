@@ -149,9 +149,7 @@ impl Value {
             Value::Number(n) => number_to_json(*n),
             Value::String(s) => serde_json::Value::String(s.to_string()),
             Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
-            Value::Object(o) => {
-                serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            Value::Object(o) => serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
             Value::Ref(r) => serde_json::Value::String(format!("${{{r}}}")),
         }
     }
@@ -171,6 +169,56 @@ impl Value {
     }
 }
 
+/// Reads a value straight from JSON (or any self-describing format), without an intermediate
+/// document: variable files of fleets run to megabytes.
+impl<'de> serde::Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Value;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<Value, E> {
+                Ok(Value::Null)
+            }
+            fn visit_none<E>(self) -> Result<Value, E> {
+                Ok(Value::Null)
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+                Ok(Value::Bool(b))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+                Ok(Value::Number(n as f64))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+                Ok(Value::Number(n as f64))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+                Ok(Value::Number(n))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+                Ok(Value::string(s))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Value::list(items))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+                let mut entries = BTreeMap::new();
+                while let Some((k, v)) = map.next_entry::<String, Value>()? {
+                    entries.insert(k, v);
+                }
+                Ok(Value::object(entries))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
 fn number_to_json(n: f64) -> serde_json::Value {
     if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
         serde_json::Value::from(n as i64)
@@ -181,7 +229,13 @@ fn number_to_json(n: f64) -> serde_json::Value {
 
 /// Formats a number the way HCL writes it: whole numbers without a fraction.
 pub fn format_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 { format!("{}", n as i64) } else { format!("{n}") }
+    if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+        format!("{}", n as i64)
+    } else if n.abs() >= 1e21 {
+        format!("{n:e}")
+    } else {
+        format!("{n}")
+    }
 }
 
 impl fmt::Display for Reference {
@@ -242,5 +296,7 @@ mod tests {
     fn json_round_trip_keeps_structure() {
         let j = serde_json::json!({"b": [1, "x", null, true], "a": {"c": 2.5}});
         assert_eq!(Value::from_json(&j).to_json(), j);
+        let direct: Value = serde_json::from_str(&j.to_string()).unwrap();
+        assert_eq!(direct, Value::from_json(&j));
     }
 }

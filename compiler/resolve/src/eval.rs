@@ -14,7 +14,8 @@ use berth_syntax::span_of;
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::structure::{Attribute, Block, Body as HclBody};
 use hcl_edit::template::{Directive, Element, Template};
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeMap;
 
 /// Marks an evaluation that failed; its diagnostic has already been reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +26,8 @@ type R = Result<Value, Reported>;
 /// Longest collection or string the evaluator builds.
 const MAX_ELEMENTS: usize = 10_000_000;
 const MAX_COUNT: u64 = 1_000_000;
+/// Deepest chain of values computed from one another (`local.a` needs `local.b` needs ...).
+const MAX_DEPTH: usize = 200;
 
 /// Declarations of one module, borrowed from its parsed files.
 struct Decls<'p> {
@@ -146,6 +149,8 @@ struct Evaluator<'p> {
     bindings: Vec<(String, Value)>,
     diags: Diagnostics,
     sensitive: Vec<String>,
+    /// Where each variable's value was given (module instance, name), for validation errors.
+    var_spans: HashMap<(usize, String), Span>,
 }
 
 pub(crate) fn evaluate(program: &Program, sources: &Sources, inputs: &Inputs, diags: &mut Diagnostics) -> Resolved {
@@ -156,15 +161,16 @@ pub(crate) fn evaluate(program: &Program, sources: &Sources, inputs: &Inputs, di
         modinsts: Vec::new(),
         insts: Vec::new(),
         objs: Vec::new(),
-        expanded: HashMap::new(),
-        nested: HashMap::new(),
-        called: HashMap::new(),
-        memo: HashMap::new(),
+        expanded: HashMap::default(),
+        nested: HashMap::default(),
+        called: HashMap::default(),
+        memo: HashMap::default(),
         in_progress: Vec::new(),
         refs: vec![Vec::new()],
         bindings: Vec::new(),
         diags: Diagnostics::new(),
         sensitive: Vec::new(),
+        var_spans: HashMap::default(),
     };
     for m in 0..program.modules.len() {
         let d = ev.collect_decls(m);
@@ -199,15 +205,19 @@ impl<'p> Evaluator<'p> {
             resources: Vec::new(),
             order: Vec::new(),
         };
-        let mut seen: HashMap<(String, String), Span> = HashMap::new();
+        let mut seen: HashMap<(String, String), Span> = HashMap::default();
         for (file, body) in &m.files {
             let file = *file;
             for structure in body.iter() {
                 if let Some(attr) = structure.as_attribute() {
                     self.diags.push(
-                        Diagnostic::error(&codes::SCHEMA_UNKNOWN_ATTRIBUTE, span_of(file, &attr.key), format!("attribute `{}` outside any block", attr.key.as_str()))
-                            .with_label("expected a block here")
-                            .with_help("top-level attributes belong in a `locals { }` block"),
+                        Diagnostic::error(
+                            &codes::SCHEMA_UNKNOWN_ATTRIBUTE,
+                            span_of(file, &attr.key),
+                            format!("attribute `{}` outside any block", attr.key.as_str()),
+                        )
+                        .with_label("expected a block here")
+                        .with_help("top-level attributes belong in a `locals { }` block"),
                     );
                     continue;
                 }
@@ -218,21 +228,30 @@ impl<'p> Evaluator<'p> {
                 let resource_schema = schema::resource(kind);
                 if resource_schema.is_none() && !schema::LANGUAGE_BLOCKS.contains(&kind) {
                     let known = schema::LANGUAGE_BLOCKS.iter().copied().chain(schema::RESOURCES.iter().map(|r| r.name));
-                    let mut diag = Diagnostic::error(&codes::SCHEMA_UNKNOWN_BLOCK, span_of(file, &block.ident), format!("unknown block type `{kind}`"))
-                        .with_label("not a berth block type");
-                    diag = match did_you_mean(kind, known) {
-                        Some(s) => diag.with_help(format!("did you mean `{s}`?")),
-                        None => diag.with_help("see docs/spec.md for the block types"),
-                    };
+                    let mut diag = Diagnostic::error(
+                        &codes::SCHEMA_UNKNOWN_BLOCK,
+                        span_of(file, &block.ident),
+                        format!("unknown block type `{kind}`"),
+                    )
+                    .with_label("not a berth block type");
+                    diag = diag.with_suggestion(did_you_mean(kind, known), "see docs/spec.md for the block types");
                     self.diags.push(diag);
                     continue;
                 }
                 if block.labels.len() != wanted_labels {
-                    let shape = if wanted_labels == 0 { format!("{kind} {{ ... }}") } else { format!("{kind} \"NAME\" {{ ... }}") };
+                    let shape = if wanted_labels == 0 {
+                        format!("{kind} {{ ... }}")
+                    } else {
+                        format!("{kind} \"NAME\" {{ ... }}")
+                    };
                     self.diags.push(
-                        Diagnostic::error(&codes::SCHEMA_LABELS, header, format!("`{kind}` takes {wanted_labels} label(s), found {}", block.labels.len()))
-                            .with_label(format!("expected `{shape}`"))
-                            .with_help(format!("write it as `{shape}`")),
+                        Diagnostic::error(
+                            &codes::SCHEMA_LABELS,
+                            header,
+                            format!("`{kind}` takes {wanted_labels} label(s), found {}", block.labels.len()),
+                        )
+                        .with_label(format!("expected `{shape}`"))
+                        .with_help(format!("write it as `{shape}`")),
                     );
                     continue;
                 }
@@ -241,10 +260,14 @@ impl<'p> Evaluator<'p> {
                     && let Some(first) = seen.insert((kind.to_string(), label.to_string()), header)
                 {
                     self.diags.push(
-                        Diagnostic::error(&codes::SCHEMA_DUPLICATE_NAME, header, format!("{kind} {label:?} is declared twice"))
-                            .with_label("second declaration")
-                            .with_note(first, "first declared here")
-                            .with_help("names are unique per block type in a module; rename one"),
+                        Diagnostic::error(
+                            &codes::SCHEMA_DUPLICATE_NAME,
+                            header,
+                            format!("{kind} {label:?} is declared twice"),
+                        )
+                        .with_label("second declaration")
+                        .with_note(first, "first declared here")
+                        .with_help("names are unique per block type in a module; rename one"),
                     );
                     seen.insert((kind.to_string(), label.to_string()), first);
                     continue;
@@ -256,9 +279,13 @@ impl<'p> Evaluator<'p> {
                             let name = attr.key.as_str();
                             if let Some((prev, pf)) = d.locals.get(name) {
                                 self.diags.push(
-                                    Diagnostic::error(&codes::SCHEMA_DUPLICATE_NAME, span_of(file, &attr.key), format!("local {name:?} is declared twice"))
-                                        .with_note(span_of(*pf, &prev.key), "first declared here")
-                                        .with_help("rename one of the locals"),
+                                    Diagnostic::error(
+                                        &codes::SCHEMA_DUPLICATE_NAME,
+                                        span_of(file, &attr.key),
+                                        format!("local {name:?} is declared twice"),
+                                    )
+                                    .with_note(span_of(*pf, &prev.key), "first declared here")
+                                    .with_help("rename one of the locals"),
                                 );
                                 continue;
                             }
@@ -266,8 +293,12 @@ impl<'p> Evaluator<'p> {
                         }
                         for nested in block.body.blocks() {
                             self.diags.push(
-                                Diagnostic::error(&codes::SCHEMA_UNKNOWN_BLOCK, span_of(file, &nested.ident), "blocks are not allowed in `locals`")
-                                    .with_help("locals are attributes: `name = value`"),
+                                Diagnostic::error(
+                                    &codes::SCHEMA_UNKNOWN_BLOCK,
+                                    span_of(file, &nested.ident),
+                                    "blocks are not allowed in `locals`",
+                                )
+                                .with_help("locals are attributes: `name = value`"),
                             );
                         }
                     }
@@ -293,14 +324,18 @@ impl<'p> Evaluator<'p> {
     // ----- variables ----------------------------------------------------------------------
 
     fn root_variables(&mut self, inputs: &Inputs) -> HashMap<String, Value> {
-        let mut given: HashMap<String, (Value, Option<Span>)> = HashMap::new();
+        let mut given: HashMap<String, (Value, Option<Span>)> = HashMap::default();
         for &file in &inputs.var_files {
             self.read_var_file(file, &mut given);
         }
         let declared: Vec<&str> = self.decls[0].variables.iter().map(|v| v.name).collect();
         for (name, raw) in &inputs.vars {
             if !declared.contains(&name.as_str()) {
-                let mut d = Diagnostic::error(&codes::VAR_UNDECLARED, None, format!("--var {name}: the spec declares no variable {name:?}"));
+                let mut d = Diagnostic::error(
+                    &codes::VAR_UNDECLARED,
+                    None,
+                    format!("--var {name}: the spec declares no variable {name:?}"),
+                );
                 if let Some(s) = did_you_mean(name, declared.iter().copied()) {
                     d = d.with_help(format!("did you mean `{s}`?"));
                 } else {
@@ -330,17 +365,19 @@ impl<'p> Evaluator<'p> {
         }
         for (name, (_, span)) in &given {
             if !declared.contains(&name.as_str()) && span.is_some() {
-                let mut d = Diagnostic::error(&codes::VAR_UNDECLARED, *span, format!("the spec declares no variable {name:?}"))
-                    .with_label("set here");
-                d = match did_you_mean(name, declared.iter().copied()) {
-                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                    None => d.with_help("declare it with a `variable` block, or remove it from the file"),
-                };
+                let mut d =
+                    Diagnostic::error(&codes::VAR_UNDECLARED, *span, format!("the spec declares no variable {name:?}"))
+                        .with_label("set here");
+                d = d.with_suggestion(
+                    did_you_mean(name, declared.iter().copied()),
+                    "declare it with a `variable` block, or remove it from the file",
+                );
                 self.diags.push(d);
             }
         }
-        let mut vars = HashMap::new();
-        let var_decls: Vec<(&'p str, &'p Block, FileId)> = self.decls[0].variables.iter().map(|v| (v.name, v.block, v.file)).collect();
+        let mut vars = HashMap::default();
+        let var_decls: Vec<(&'p str, &'p Block, FileId)> =
+            self.decls[0].variables.iter().map(|v| (v.name, v.block, v.file)).collect();
         for (name, block, file) in var_decls {
             let given_value = given.remove(name).map(|(v, s)| (v, s.unwrap_or_else(|| block_header_span(file, block))));
             let value = self.bind_variable(0, name, block, file, given_value);
@@ -353,12 +390,13 @@ impl<'p> Evaluator<'p> {
         let source = self.sources.get(file);
         let whole = Span::new(file, 0, 0);
         if source.name().ends_with(".json") {
-            match serde_json::from_str::<serde_json::Value>(source.text()) {
-                Ok(serde_json::Value::Object(map)) => {
-                    for (k, v) in map {
+            match serde_json::from_str::<Value>(source.text()) {
+                Ok(Value::Object(map)) => {
+                    for (k, v) in map.iter() {
                         let quoted = serde_json::Value::String(k.clone()).to_string();
-                        let span = source.text().find(&quoted).map_or(whole, |at| Span::new(file, at, at + quoted.len()));
-                        given.insert(k, (Value::from_json(&v), Some(span)));
+                        let span =
+                            source.text().find(&quoted).map_or(whole, |at| Span::new(file, at, at + quoted.len()));
+                        given.insert(k.clone(), (v.clone(), Some(span)));
                     }
                 }
                 Ok(_) => self.diags.push(
@@ -368,8 +406,12 @@ impl<'p> Evaluator<'p> {
                 Err(e) => {
                     let offset = source.offset(e.line(), e.column());
                     self.diags.push(
-                        Diagnostic::error(&codes::SYNTAX_PARSE, Span::new(file, offset, offset + 1), format!("invalid JSON: {e}"))
-                            .with_help("variable files ending in .json must be JSON"),
+                        Diagnostic::error(
+                            &codes::SYNTAX_PARSE,
+                            Span::new(file, offset, offset + 1),
+                            format!("invalid JSON: {e}"),
+                        )
+                        .with_help("variable files ending in .json must be JSON"),
                     );
                 }
             }
@@ -383,8 +425,12 @@ impl<'p> Evaluator<'p> {
                             given.insert(attr.key.as_str().to_string(), (v, Some(span_of(file, &attr.key))));
                         }
                         None => self.diags.push(
-                            Diagnostic::error(&codes::SCHEMA_WRONG_TYPE, span_of(file, &attr.value), "variable files hold constant values only")
-                                .with_help("write literal values: strings, numbers, bools, lists and objects"),
+                            Diagnostic::error(
+                                &codes::SCHEMA_WRONG_TYPE,
+                                span_of(file, &attr.value),
+                                "variable files hold constant values only",
+                            )
+                            .with_help("write literal values: strings, numbers, bools, lists and objects"),
                         ),
                     }
                 }
@@ -394,7 +440,14 @@ impl<'p> Evaluator<'p> {
     }
 
     /// Types, defaults and validates one variable of a module instance.
-    fn bind_variable(&mut self, modinst: usize, name: &str, block: &'p Block, file: FileId, given: Option<(Value, Span)>) -> Value {
+    fn bind_variable(
+        &mut self,
+        modinst: usize,
+        name: &str,
+        block: &'p Block,
+        file: FileId,
+        given: Option<(Value, Span)>,
+    ) -> Value {
         let header = block_header_span(file, block);
         let ty = match attr_expr(block, "type") {
             Some(expr) => match Type::parse(expr) {
@@ -403,7 +456,9 @@ impl<'p> Evaluator<'p> {
                     self.diags.push(
                         Diagnostic::error(&codes::VAR_TYPE, span_of(file, expr), format!("variable {name:?}: {msg}"))
                             .with_label("invalid type")
-                            .with_help("use string, number, bool, any, list(T), set(T), map(T), object({...}) or tuple([...])"),
+                            .with_help(
+                                "use string, number, bool, any, list(T), set(T), map(T), object({...}) or tuple([...])",
+                            ),
                     );
                     Type::Any
                 }
@@ -423,8 +478,12 @@ impl<'p> Evaluator<'p> {
                     Some(v) => (v, span_of(file, expr)),
                     None => {
                         self.diags.push(
-                            Diagnostic::error(&codes::SCHEMA_WRONG_TYPE, span_of(file, expr), format!("the default of variable {name:?} must be a constant"))
-                                .with_help("defaults cannot refer to other values; use a local for computed values"),
+                            Diagnostic::error(
+                                &codes::SCHEMA_WRONG_TYPE,
+                                span_of(file, expr),
+                                format!("the default of variable {name:?} must be a constant"),
+                            )
+                            .with_help("defaults cannot refer to other values; use a local for computed values"),
                         );
                         return Value::Null;
                     }
@@ -444,7 +503,9 @@ impl<'p> Evaluator<'p> {
                 }
             },
         };
-        let sensitive = block.body.attributes().any(|a| a.key.as_str() == "sensitive" && a.value.as_bool() == Some(true));
+        self.var_spans.insert((modinst, name.to_string()), span);
+        let sensitive =
+            block.body.attributes().any(|a| a.key.as_str() == "sensitive" && a.value.as_bool() == Some(true));
         if sensitive {
             collect_strings(&value, &mut self.sensitive);
         }
@@ -471,15 +532,21 @@ impl<'p> Evaluator<'p> {
     /// variables are bound (a condition may read the others).
     fn validate_variables(&mut self, modinst: usize) {
         let module = self.modinsts[modinst].module;
-        let vars: Vec<(&'p str, &'p Block, FileId)> = self.decls[module].variables.iter().map(|v| (v.name, v.block, v.file)).collect();
+        let vars: Vec<(&'p str, &'p Block, FileId)> =
+            self.decls[module].variables.iter().map(|v| (v.name, v.block, v.file)).collect();
         for (name, block, file) in vars {
             if self.modinsts[modinst].vars.get(name).is_none_or(Value::is_null) {
                 continue;
             }
-            let span = block_header_span(file, block);
+            let span = self
+                .var_spans
+                .get(&(modinst, name.to_string()))
+                .copied()
+                .unwrap_or_else(|| block_header_span(file, block));
             for validation in block.body.blocks().filter(|b| b.ident.as_str() == "validation") {
                 let Some(cond) = attr_expr(validation, "condition") else { continue };
-                let message = attr_expr(validation, "error_message").and_then(|e| e.as_str()).unwrap_or("the value is not valid");
+                let message =
+                    attr_expr(validation, "error_message").and_then(|e| e.as_str()).unwrap_or("the value is not valid");
                 let scope = Scope { modinst, file, obj: None, binding: BindingSource::None };
                 match self.expr(cond, &scope) {
                     Ok(Value::Bool(true)) | Err(_) => {}
@@ -490,8 +557,12 @@ impl<'p> Evaluator<'p> {
                             .with_help(message.to_string()),
                     ),
                     Ok(other) => self.diags.push(
-                        Diagnostic::error(&codes::EVAL_TYPE, span_of(file, cond), format!("a validation condition must be a bool, not {}", other.type_name()))
-                            .with_help("write a condition such as `length(var.x) > 0`"),
+                        Diagnostic::error(
+                            &codes::EVAL_TYPE,
+                            span_of(file, cond),
+                            format!("a validation condition must be a bool, not {}", other.type_name()),
+                        )
+                        .with_help("write a condition such as `length(var.x) > 0`"),
                     ),
                 }
             }
@@ -534,8 +605,12 @@ impl<'p> Evaluator<'p> {
                 Ok(Value::String(s)) => s.to_string(),
                 Ok(other) => {
                     self.diags.push(
-                        Diagnostic::error(&codes::SCHEMA_WRONG_TYPE, span_of(file, &attr.value), format!("`name` must be a string, not {}", other.type_name()))
-                            .with_label("expected a string"),
+                        Diagnostic::error(
+                            &codes::SCHEMA_WRONG_TYPE,
+                            span_of(file, &attr.value),
+                            format!("`name` must be a string, not {}", other.type_name()),
+                        )
+                        .with_label("expected a string"),
                     );
                     label.to_string()
                 }
@@ -554,9 +629,13 @@ impl<'p> Evaluator<'p> {
                     match item.as_ref() {
                         Some(r) if r.attribute.is_empty() => depends_on.push((r.address.clone(), span)),
                         _ => self.diags.push(
-                            Diagnostic::error(&codes::REF_KIND, span, format!("depends_on takes objects, not {}", item.type_name()))
-                                .with_label("expected a reference like service.db")
-                                .with_help("list whole objects: depends_on = [cluster.c000, service.db]"),
+                            Diagnostic::error(
+                                &codes::REF_KIND,
+                                span,
+                                format!("depends_on takes objects, not {}", item.type_name()),
+                            )
+                            .with_label("expected a reference like service.db")
+                            .with_help("list whole objects: depends_on = [cluster.c000, service.db]"),
                         ),
                     }
                 }
@@ -585,19 +664,25 @@ impl<'p> Evaluator<'p> {
         for structure in body.iter() {
             if let Some(attr) = structure.as_attribute() {
                 let key = attr.key.as_str();
-                let meta = if is_root { ["for_each", "count", "depends_on", "name"].contains(&key) } else { ["for_each", "count"].contains(&key) };
+                let meta = if is_root {
+                    ["for_each", "count", "depends_on", "name"].contains(&key)
+                } else {
+                    ["for_each", "count"].contains(&key)
+                };
                 if meta {
                     continue;
                 }
-                if let Ok(value) = self.attr_value(obj, attr) {
-                    out.attrs.push(Attr {
-                        name: key.to_string(),
-                        name_span: span_of(file, &attr.key),
-                        value,
-                        span: span_of(file, &attr.value),
-                        elements: element_spans(file, &attr.value),
-                    });
-                }
+                let Ok(value) = self.attr_value(obj, attr) else {
+                    out.failed.push(key.to_string());
+                    continue;
+                };
+                out.attrs.push(Attr {
+                    name: key.to_string(),
+                    name_span: span_of(file, &attr.key),
+                    value,
+                    span: span_of(file, &attr.value),
+                    elements: element_spans(file, &attr.value),
+                });
             } else if let Some(block) = structure.as_block() {
                 let Ok(children) = self.nested_objects(obj, block) else { continue };
                 for child in children {
@@ -635,15 +720,21 @@ impl<'p> Evaluator<'p> {
         let name = block.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default();
         let Some(expr) = attr_expr(block, "value") else {
             self.diags.push(
-                Diagnostic::error(&codes::SCHEMA_MISSING_ATTRIBUTE, block_header_span(file, block), format!("output {name:?} has no `value`"))
-                    .with_label("expected `value = ...`")
-                    .with_help("give the output a value"),
+                Diagnostic::error(
+                    &codes::SCHEMA_MISSING_ATTRIBUTE,
+                    block_header_span(file, block),
+                    format!("output {name:?} has no `value`"),
+                )
+                .with_label("expected `value = ...`")
+                .with_help("give the output a value"),
             );
             return Err(Reported);
         };
         let scope = Scope { modinst, file, obj: None, binding: BindingSource::None };
         let span = span_of(file, expr);
-        self.memoized(MemoKey::Output(modinst, name.clone()), format!("output.{name}"), span, |ev| ev.expr(expr, &scope))
+        self.memoized(MemoKey::Output(modinst, name.clone()), format!("output.{name}"), span, |ev| {
+            ev.expr(expr, &scope)
+        })
     }
 
     // ----- instances ----------------------------------------------------------------------
@@ -668,7 +759,15 @@ impl<'p> Evaluator<'p> {
                 let address = base.clone().with_key(binding.as_ref().map(binding_key));
                 let inst = self.insts.len();
                 let obj = self.objs.len();
-                self.objs.push(Obj { inst, parent: None, body: &block.body, schema: Some(schema), file, address: address.clone(), binding: None });
+                self.objs.push(Obj {
+                    inst,
+                    parent: None,
+                    body: &block.body,
+                    schema: Some(schema),
+                    file,
+                    address: address.clone(),
+                    binding: None,
+                });
                 self.insts.push(Inst { modinst, decl, address, binding, root: obj });
                 out.push(inst);
             }
@@ -679,15 +778,24 @@ impl<'p> Evaluator<'p> {
     }
 
     /// The for_each/count bindings of a block: `[None]` for a plain block.
-    fn bindings_of(&mut self, body: &'p HclBody, file: FileId, scope: &Scope) -> Result<Vec<Option<Binding>>, Reported> {
+    fn bindings_of(
+        &mut self,
+        body: &'p HclBody,
+        file: FileId,
+        scope: &Scope,
+    ) -> Result<Vec<Option<Binding>>, Reported> {
         let for_each = body.attributes().find(|a| a.key.as_str() == "for_each");
         let count = body.attributes().find(|a| a.key.as_str() == "count");
         match (for_each, count) {
             (Some(fe), Some(c)) => {
                 self.diags.push(
-                    Diagnostic::error(&codes::META_FOR_EACH, span_of(file, &c.key), "a block cannot have both `for_each` and `count`")
-                        .with_note(span_of(file, &fe.key), "for_each is here")
-                        .with_help("keep one of them"),
+                    Diagnostic::error(
+                        &codes::META_FOR_EACH,
+                        span_of(file, &c.key),
+                        "a block cannot have both `for_each` and `count`",
+                    )
+                    .with_note(span_of(file, &fe.key), "for_each is here")
+                    .with_help("keep one of them"),
                 );
                 Err(Reported)
             }
@@ -703,9 +811,15 @@ impl<'p> Evaluator<'p> {
                                 Value::String(_) => keys.push((item.clone(), item.clone())),
                                 other => {
                                     self.diags.push(
-                                        Diagnostic::error(&codes::META_FOR_EACH, span, format!("for_each over a list needs strings, found {}", other.type_name()))
-                                            .with_label("expected a map or a set of strings")
-                                            .with_help("key the collection by name: for_each = { for x in LIST : x.name => x }"),
+                                        Diagnostic::error(
+                                            &codes::META_FOR_EACH,
+                                            span,
+                                            format!("for_each over a list needs strings, found {}", other.type_name()),
+                                        )
+                                        .with_label("expected a map or a set of strings")
+                                        .with_help(
+                                            "key the collection by name: for_each = { for x in LIST : x.name => x }",
+                                        ),
                                     );
                                     return Err(Reported);
                                 }
@@ -718,9 +832,16 @@ impl<'p> Evaluator<'p> {
                     other => {
                         let unknown = if other.is_unknown() { " known only after apply" } else { "" };
                         self.diags.push(
-                            Diagnostic::error(&codes::META_FOR_EACH, span, format!("for_each needs a map or a set of strings, not a{unknown} {}", other.type_name()))
-                                .with_label("expected a map or a set of strings")
-                                .with_help("key the collection by name: for_each = { for x in LIST : x.name => x }"),
+                            Diagnostic::error(
+                                &codes::META_FOR_EACH,
+                                span,
+                                format!(
+                                    "for_each needs a map or a set of strings, not a{unknown} {}",
+                                    other.type_name()
+                                ),
+                            )
+                            .with_label("expected a map or a set of strings")
+                            .with_help("key the collection by name: for_each = { for x in LIST : x.name => x }"),
                         );
                         return Err(Reported);
                     }
@@ -742,9 +863,13 @@ impl<'p> Evaluator<'p> {
                     }
                     _ => {
                         self.diags.push(
-                            Diagnostic::error(&codes::META_FOR_EACH, span, format!("count needs a whole number from 0, not {value}"))
-                                .with_label("expected a whole number")
-                                .with_help("count = 3, or count = length(var.list)"),
+                            Diagnostic::error(
+                                &codes::META_FOR_EACH,
+                                span,
+                                format!("count needs a whole number from 0, not {value}"),
+                            )
+                            .with_label("expected a whole number")
+                            .with_help("count = 3, or count = length(var.list)"),
                         );
                         Err(Reported)
                     }
@@ -777,9 +902,13 @@ impl<'p> Evaluator<'p> {
             (n, Some(s)) if (n == 1) != s.labelled => {
                 let shape = if s.labelled { format!("{kind} \"NAME\" {{ ... }}") } else { format!("{kind} {{ ... }}") };
                 self.diags.push(
-                    Diagnostic::error(&codes::SCHEMA_LABELS, block_header_span(file, block), format!("`{kind}` takes {} label(s), found {n}", usize::from(s.labelled)))
-                        .with_label(format!("expected `{shape}`"))
-                        .with_help(format!("write it as `{shape}`")),
+                    Diagnostic::error(
+                        &codes::SCHEMA_LABELS,
+                        block_header_span(file, block),
+                        format!("`{kind}` takes {} label(s), found {n}", usize::from(s.labelled)),
+                    )
+                    .with_label(format!("expected `{shape}`"))
+                    .with_help(format!("write it as `{shape}`")),
                 );
                 Err(Reported)
             }
@@ -824,12 +953,16 @@ impl<'p> Evaluator<'p> {
             for attr in block.body.attributes() {
                 let key = attr.key.as_str();
                 if !["source", "for_each", "count", "depends_on"].contains(&key) && !var_names.contains(&key) {
-                    let mut d = Diagnostic::error(&codes::SCHEMA_UNKNOWN_ATTRIBUTE, span_of(file, &attr.key), format!("module {label:?} has no variable `{key}`"))
-                        .with_label("not an input of this module");
-                    d = match did_you_mean(key, var_names.iter().copied()) {
-                        Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                        None => d.with_help(format!("its variables are: {}", var_names.join(", "))),
-                    };
+                    let mut d = Diagnostic::error(
+                        &codes::SCHEMA_UNKNOWN_ATTRIBUTE,
+                        span_of(file, &attr.key),
+                        format!("module {label:?} has no variable `{key}`"),
+                    )
+                    .with_label("not an input of this module");
+                    d = d.with_suggestion(
+                        did_you_mean(key, var_names.iter().copied()),
+                        format!("its variables are: {}", var_names.join(", ")),
+                    );
                     ev.diags.push(d);
                 }
             }
@@ -839,8 +972,9 @@ impl<'p> Evaluator<'p> {
                 let mut steps = ev.modinsts[modinst].steps.clone();
                 steps.push(ModuleStep { name: label.to_string(), key: binding.as_ref().map(binding_key) });
                 // The call's `each`/`count` are visible while its inputs are evaluated.
-                ev.modinsts.push(ModInst { module: target, steps, vars: HashMap::new(), binding });
-                let vars: Vec<(&'p str, &'p Block, FileId)> = ev.decls[target].variables.iter().map(|v| (v.name, v.block, v.file)).collect();
+                ev.modinsts.push(ModInst { module: target, steps, vars: HashMap::default(), binding });
+                let vars: Vec<(&'p str, &'p Block, FileId)> =
+                    ev.decls[target].variables.iter().map(|v| (v.name, v.block, v.file)).collect();
                 for (name, vblock, vfile) in vars {
                     let given = match block.body.attributes().find(|a| a.key.as_str() == name) {
                         Some(attr) => {
@@ -870,17 +1004,36 @@ impl<'p> Evaluator<'p> {
 
     /// Runs `compute` unless `key` is already being computed, in which case the cycle is
     /// reported with its path.
-    fn with_cycle_guard<T>(&mut self, key: MemoKey, desc: String, span: Span, compute: impl FnOnce(&mut Self) -> Result<T, Reported>) -> Result<T, Reported> {
+    fn with_cycle_guard<T>(
+        &mut self,
+        key: MemoKey,
+        desc: String,
+        span: Span,
+        compute: impl FnOnce(&mut Self) -> Result<T, Reported>,
+    ) -> Result<T, Reported> {
         if let Some(pos) = self.in_progress.iter().position(|(k, _, _)| *k == key) {
             let mut path: Vec<&str> = self.in_progress[pos..].iter().map(|(_, d, _)| d.as_str()).collect();
             path.push(&desc);
-            let mut diag = Diagnostic::error(&codes::REF_CYCLE, self.in_progress[pos].2, format!("cycle: {}", path.join(" -> ")))
-                .with_label("this value depends on itself")
-                .with_help("compute one of the values on the path from something else");
+            let mut diag =
+                Diagnostic::error(&codes::REF_CYCLE, self.in_progress[pos].2, format!("cycle: {}", path.join(" -> ")))
+                    .with_label("this value depends on itself")
+                    .with_help("compute one of the values on the path from something else");
             for (_, d, s) in &self.in_progress[pos + 1..] {
                 diag = diag.with_note(*s, format!("{d} is on the cycle"));
             }
             self.diags.push(diag);
+            return Err(Reported);
+        }
+        if self.in_progress.len() >= MAX_DEPTH {
+            self.diags.push(
+                Diagnostic::error(
+                    &codes::EVAL_LIMIT,
+                    span,
+                    format!("{desc} is computed from a chain of more than {MAX_DEPTH} values"),
+                )
+                .with_label("chain too deep")
+                .with_help("compute the value more directly, with fewer values in between"),
+            );
             return Err(Reported);
         }
         self.in_progress.push((key, desc, span));
@@ -899,6 +1052,9 @@ impl<'p> Evaluator<'p> {
         self.refs.push(Vec::new());
         let value = self.with_cycle_guard(key.clone(), desc, span, compute);
         let mut refs = self.refs.pop().unwrap_or_default();
+        if value.is_err() {
+            refs.clear();
+        }
         refs.sort_unstable();
         refs.dedup();
         self.note_refs(&refs);
@@ -920,7 +1076,12 @@ impl<'p> Evaluator<'p> {
 
     fn obj_scope(&self, obj: usize) -> Scope {
         let inst = self.objs[obj].inst;
-        Scope { modinst: self.insts[inst].modinst, file: self.objs[obj].file, obj: Some(obj), binding: BindingSource::Inst(inst) }
+        Scope {
+            modinst: self.insts[inst].modinst,
+            file: self.objs[obj].file,
+            obj: Some(obj),
+            binding: BindingSource::Inst(inst),
+        }
     }
 
     fn attr_value(&mut self, obj: usize, attr: &'p Attribute) -> R {
@@ -933,7 +1094,12 @@ impl<'p> Evaluator<'p> {
 
     /// Resolves `ops` against an object: nested blocks, then an attribute. Returns the value
     /// and how many operators were used.
-    fn object_path(&mut self, mut obj: usize, ops: &'p [hcl_edit::Decorated<TraversalOperator>], span: Span) -> Result<(Value, usize), Reported> {
+    fn object_path(
+        &mut self,
+        mut obj: usize,
+        ops: &'p [hcl_edit::Decorated<TraversalOperator>],
+        span: Span,
+    ) -> Result<(Value, usize), Reported> {
         let mut used = 0;
         loop {
             let Some(op) = ops.get(used) else {
@@ -941,8 +1107,12 @@ impl<'p> Evaluator<'p> {
             };
             let TraversalOperator::GetAttr(name) = op.value() else {
                 self.diags.push(
-                    Diagnostic::error(&codes::EVAL_INDEX, span, format!("{} is an object, not a collection", self.objs[obj].address))
-                        .with_help("name an attribute: .NAME"),
+                    Diagnostic::error(
+                        &codes::EVAL_INDEX,
+                        span,
+                        format!("{} is an object, not a collection", self.objs[obj].address),
+                    )
+                    .with_help("name an attribute: .NAME"),
                 );
                 return Err(Reported);
             };
@@ -953,7 +1123,9 @@ impl<'p> Evaluator<'p> {
             let is_block_type = !nested_blocks.is_empty() || schema.is_some_and(|s| s.block(name).is_some());
             if is_block_type {
                 used += 1;
-                let labelled = schema.and_then(|s| s.block(name)).map_or_else(|| nested_blocks.first().is_some_and(|b| !b.labels.is_empty()), |s| s.labelled);
+                let labelled = schema
+                    .and_then(|s| s.block(name))
+                    .map_or_else(|| nested_blocks.first().is_some_and(|b| !b.labels.is_empty()), |s| s.labelled);
                 let candidates: Vec<&'p Block> = if labelled {
                     let Some(TraversalOperator::GetAttr(label)) = ops.get(used).map(|o| o.value()) else {
                         let mut all = BTreeMap::new();
@@ -967,14 +1139,26 @@ impl<'p> Evaluator<'p> {
                         return Ok((Value::object(all), used));
                     };
                     used += 1;
-                    let found: Vec<&'p Block> = nested_blocks.iter().copied().filter(|b| b.labels.first().is_some_and(|l| l.as_str() == label.as_str())).collect();
+                    let found: Vec<&'p Block> = nested_blocks
+                        .iter()
+                        .copied()
+                        .filter(|b| b.labels.first().is_some_and(|l| l.as_str() == label.as_str()))
+                        .collect();
                     if found.is_empty() {
-                        let labels: Vec<&str> = nested_blocks.iter().filter_map(|b| b.labels.first().map(|l| l.as_str())).collect();
-                        let mut d = Diagnostic::error(&codes::REF_UNKNOWN, span, format!("{} has no {name} {:?}", self.objs[obj].address, label.as_str()))
-                            .with_label("no such nested block");
+                        let labels: Vec<&str> =
+                            nested_blocks.iter().filter_map(|b| b.labels.first().map(|l| l.as_str())).collect();
+                        let mut d = Diagnostic::error(
+                            &codes::REF_UNKNOWN,
+                            span,
+                            format!("{} has no {name} {:?}", self.objs[obj].address, label.as_str()),
+                        )
+                        .with_label("no such nested block");
                         d = match did_you_mean(label.as_str(), labels.iter().copied()) {
                             Some(s) => d.with_help(format!("did you mean `{name}.{s}`?")),
-                            None => d.with_help(format!("its {name} blocks are: {}", if labels.is_empty() { "none".to_string() } else { labels.join(", ") })),
+                            None => d.with_help(format!(
+                                "its {name} blocks are: {}",
+                                if labels.is_empty() { "none".to_string() } else { labels.join(", ") }
+                            )),
                         };
                         self.diags.push(d);
                         return Err(Reported);
@@ -994,16 +1178,25 @@ impl<'p> Evaluator<'p> {
                         let scope = self.current_scope_for_index(obj);
                         let key = self.expr(index, &scope)?;
                         let wanted = value_key(&key);
-                        match children.iter().find(|&&c| self.objs[c].address.nested.last().and_then(|n| n.key.clone()) == wanted) {
+                        match children
+                            .iter()
+                            .find(|&&c| self.objs[c].address.nested.last().and_then(|n| n.key.clone()) == wanted)
+                        {
                             Some(&c) => c,
                             None => {
-                                self.diags.push(Diagnostic::error(&codes::EVAL_INDEX, span, format!("no instance {key} of {name}")).with_help("check the for_each keys"));
+                                self.diags.push(
+                                    Diagnostic::error(&codes::EVAL_INDEX, span, format!("no instance {key} of {name}"))
+                                        .with_help("check the for_each keys"),
+                                );
                                 return Err(Reported);
                             }
                         }
                     }
                     _ => {
-                        let items = children.iter().map(|&c| Value::reference(self.objs[c].address.clone(), Vec::new())).collect();
+                        let items = children
+                            .iter()
+                            .map(|&c| Value::reference(self.objs[c].address.clone(), Vec::new()))
+                            .collect();
                         return Ok((Value::list(items), used));
                     }
                 };
@@ -1026,12 +1219,12 @@ impl<'p> Evaluator<'p> {
                 if s.computed.contains(&name) {
                     return Ok((Value::reference(address, vec![name.to_string()]), used));
                 }
-                let names = s.attr_names().into_iter().chain(s.blocks.iter().map(|b| b.name)).chain(s.computed.iter().copied());
-                let mut d = Diagnostic::error(&codes::REF_UNKNOWN, span, format!("{address} has no attribute `{name}`")).with_label("unknown attribute");
-                d = match did_you_mean(name, names) {
-                    Some(n) => d.with_help(format!("did you mean `{n}`?")),
-                    None => d.with_help("see docs/spec.md for its attributes"),
-                };
+                let names =
+                    s.attr_names().into_iter().chain(s.blocks.iter().map(|b| b.name)).chain(s.computed.iter().copied());
+                let mut d =
+                    Diagnostic::error(&codes::REF_UNKNOWN, span, format!("{address} has no attribute `{name}`"))
+                        .with_label("unknown attribute");
+                d = d.with_suggestion(did_you_mean(name, names), "see docs/spec.md for its attributes");
                 self.diags.push(d);
                 return Err(Reported);
             }
@@ -1075,7 +1268,13 @@ impl<'p> Evaluator<'p> {
             Expression::HeredocTemplate(h) => {
                 let text = self.template(&h.template, sc, span)?;
                 Ok(Value::string(match h.indent() {
-                    Some(n) => text.lines().map(|l| l.get(n.min(l.len() - l.trim_start().len())..).unwrap_or("")).collect::<Vec<_>>().join("\n") + if text.ends_with('\n') { "\n" } else { "" },
+                    Some(n) => {
+                        text.lines()
+                            .map(|l| l.get(n.min(l.len() - l.trim_start().len())..).unwrap_or(""))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                            + if text.ends_with('\n') { "\n" } else { "" }
+                    }
                     None => text,
                 }))
             }
@@ -1091,16 +1290,21 @@ impl<'p> Evaluator<'p> {
             Expression::Conditional(c) => match self.expr(&c.cond_expr, sc)? {
                 Value::Bool(true) => self.expr(&c.true_expr, sc),
                 Value::Bool(false) => self.expr(&c.false_expr, sc),
-                other => Err(self.type_error(span_of(sc.file, &c.cond_expr), format!("a condition must be a bool, not {}", other.type_name()))),
+                other => Err(self.type_error(
+                    span_of(sc.file, &c.cond_expr),
+                    format!("a condition must be a bool, not {}", other.type_name()),
+                )),
             },
             Expression::FuncCall(call) => {
                 let name = call.name.name.as_str();
                 if !call.name.namespace.is_empty() || !functions::names().contains(&name) {
-                    let mut d = Diagnostic::error(&codes::EVAL_FUNCTION, span, format!("there is no function `{name}`")).with_label("unknown function");
-                    d = match did_you_mean(name, functions::names().iter().copied()) {
-                        Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                        None => d.with_help("see docs/spec.md for the functions"),
-                    };
+                    let mut d =
+                        Diagnostic::error(&codes::EVAL_FUNCTION, span, format!("there is no function `{name}`"))
+                            .with_label("unknown function");
+                    d = d.with_suggestion(
+                        did_you_mean(name, functions::names().iter().copied()),
+                        "see docs/spec.md for the functions",
+                    );
                     self.diags.push(d);
                     return Err(Reported);
                 }
@@ -1133,8 +1337,12 @@ impl<'p> Evaluator<'p> {
                 match (op.operator.value(), &v) {
                     (UnaryOperator::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
                     (UnaryOperator::Neg, Value::Number(n)) => Ok(Value::Number(-n)),
-                    (UnaryOperator::Not, _) => Err(self.type_error(span, format!("`!` needs a bool, not {}", v.type_name()))),
-                    (UnaryOperator::Neg, _) => Err(self.type_error(span, format!("`-` needs a number, not {}", v.type_name()))),
+                    (UnaryOperator::Not, _) => {
+                        Err(self.type_error(span, format!("`!` needs a bool, not {}", v.type_name())))
+                    }
+                    (UnaryOperator::Neg, _) => {
+                        Err(self.type_error(span, format!("`-` needs a number, not {}", v.type_name())))
+                    }
                 }
             }
             Expression::BinaryOp(op) => {
@@ -1154,12 +1362,18 @@ impl<'p> Evaluator<'p> {
         match self.expr(e, sc)? {
             Value::String(s) => Ok(s.to_string()),
             v @ (Value::Number(_) | Value::Bool(_)) => Ok(v.to_string().trim_matches('"').to_string()),
-            other => Err(self.type_error(span_of(sc.file, e), format!("object keys must be strings, not {}", other.type_name()))),
+            other => {
+                Err(self
+                    .type_error(span_of(sc.file, e), format!("object keys must be strings, not {}", other.type_name())))
+            }
         }
     }
 
     fn type_error(&mut self, span: Span, message: String) -> Reported {
-        self.diags.push(Diagnostic::error(&codes::EVAL_TYPE, span, message).with_help("convert the value first, e.g. with tostring() or tonumber()"));
+        self.diags.push(
+            Diagnostic::error(&codes::EVAL_TYPE, span, message)
+                .with_help("convert the value first, e.g. with tostring() or tonumber()"),
+        );
         Reported
     }
 
@@ -1171,7 +1385,10 @@ impl<'p> Evaluator<'p> {
             B::And | B::Or => {
                 return match (l.as_bool(), r.as_bool()) {
                     (Some(a), Some(b)) => Ok(Value::Bool(if op == B::And { a && b } else { a || b })),
-                    _ => Err(self.type_error(span, format!("`&&` and `||` need bools, not {} and {}", l.type_name(), r.type_name()))),
+                    _ => Err(self.type_error(
+                        span,
+                        format!("`&&` and `||` need bools, not {} and {}", l.type_name(), r.type_name()),
+                    )),
                 };
             }
             _ => {}
@@ -1182,7 +1399,10 @@ impl<'p> Evaluator<'p> {
             _ => None,
         };
         let (Some(a), Some(b)) = (num(&l), num(&r)) else {
-            return Err(self.type_error(span, format!("arithmetic and comparison need numbers, not {} and {}", l.type_name(), r.type_name())));
+            return Err(self.type_error(
+                span,
+                format!("arithmetic and comparison need numbers, not {} and {}", l.type_name(), r.type_name()),
+            ));
         };
         Ok(match op {
             B::Plus => Value::Number(a + b),
@@ -1204,7 +1424,12 @@ impl<'p> Evaluator<'p> {
         let pairs: Vec<(Value, Value)> = match &coll {
             Value::List(items) => items.iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v.clone())).collect(),
             Value::Object(o) => o.iter().map(|(k, v)| (Value::string(k.as_str()), v.clone())).collect(),
-            other => return Err(self.type_error(span_of(sc.file, &f.intro.collection_expr), format!("`for` needs a list or map, not {}", other.type_name()))),
+            other => {
+                return Err(self.type_error(
+                    span_of(sc.file, &f.intro.collection_expr),
+                    format!("`for` needs a list or map, not {}", other.type_name()),
+                ));
+            }
         };
         let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_string());
         let value_var = f.intro.value_var.as_str().to_string();
@@ -1243,7 +1468,12 @@ impl<'p> Evaluator<'p> {
             match self.expr(&cond.expr, sc)? {
                 Value::Bool(true) => {}
                 Value::Bool(false) => return Ok(()),
-                other => return Err(self.type_error(span_of(sc.file, &cond.expr), format!("a `for` condition must be a bool, not {}", other.type_name()))),
+                other => {
+                    return Err(self.type_error(
+                        span_of(sc.file, &cond.expr),
+                        format!("a `for` condition must be a bool, not {}", other.type_name()),
+                    ));
+                }
             }
         }
         let value = self.expr(&f.value_expr, sc)?;
@@ -1254,8 +1484,12 @@ impl<'p> Evaluator<'p> {
                     groups.entry(key).or_default().push(value);
                 } else if map.insert(key.clone(), value).is_some() {
                     self.diags.push(
-                        Diagnostic::error(&codes::SCHEMA_DUPLICATE_NAME, span, format!("the `for` expression makes key {key:?} twice"))
-                            .with_help("make keys unique, or group values with `...` after the value"),
+                        Diagnostic::error(
+                            &codes::SCHEMA_DUPLICATE_NAME,
+                            span,
+                            format!("the `for` expression makes key {key:?} twice"),
+                        )
+                        .with_help("make keys unique, or group values with `...` after the value"),
                     );
                     return Err(Reported);
                 }
@@ -1287,14 +1521,24 @@ impl<'p> Evaluator<'p> {
                                 out.push_str(&self.template(&e.template, sc, span)?);
                             }
                         }
-                        other => return Err(self.type_error(span, format!("a template `if` needs a bool, not {}", other.type_name()))),
+                        other => {
+                            return Err(self
+                                .type_error(span, format!("a template `if` needs a bool, not {}", other.type_name())));
+                        }
                     },
                     Directive::For(ford) => {
                         let coll = self.expr(&ford.for_expr.collection_expr, sc)?;
                         let pairs: Vec<(Value, Value)> = match &coll {
-                            Value::List(items) => items.iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v.clone())).collect(),
+                            Value::List(items) => {
+                                items.iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v.clone())).collect()
+                            }
                             Value::Object(o) => o.iter().map(|(k, v)| (Value::string(k.as_str()), v.clone())).collect(),
-                            other => return Err(self.type_error(span, format!("a template `for` needs a list or map, not {}", other.type_name()))),
+                            other => {
+                                return Err(self.type_error(
+                                    span,
+                                    format!("a template `for` needs a list or map, not {}", other.type_name()),
+                                ));
+                            }
                         };
                         for (k, v) in pairs {
                             let depth = self.bindings.len();
@@ -1323,19 +1567,34 @@ impl<'p> Evaluator<'p> {
             Value::Ref(r) if r.attribute.is_empty() => out.push_str(&r.address.to_string()),
             Value::Ref(r) => {
                 self.diags.push(
-                    Diagnostic::error(&codes::EVAL_TYPE, span, format!("{r} is known only after apply and cannot be built into a string"))
-                        .with_label("known only after apply")
-                        .with_help("pass the reference on its own as the attribute's whole value"),
+                    Diagnostic::error(
+                        &codes::EVAL_TYPE,
+                        span,
+                        format!("{r} is known only after apply and cannot be built into a string"),
+                    )
+                    .with_label("known only after apply")
+                    .with_help("pass the reference on its own as the attribute's whole value"),
                 );
                 return Err(Reported);
             }
-            other => return Err(self.type_error(span, format!("a template can hold strings, numbers and bools, not {}", other.type_name()))),
+            other => {
+                return Err(self.type_error(
+                    span,
+                    format!("a template can hold strings, numbers and bools, not {}", other.type_name()),
+                ));
+            }
         }
         Ok(())
     }
 
     /// Applies index, attribute and splat operators to a value.
-    fn apply_ops(&mut self, mut value: Value, ops: &'p [hcl_edit::Decorated<TraversalOperator>], sc: &Scope, span: Span) -> R {
+    fn apply_ops(
+        &mut self,
+        mut value: Value,
+        ops: &'p [hcl_edit::Decorated<TraversalOperator>],
+        sc: &Scope,
+        span: Span,
+    ) -> R {
         let mut i = 0;
         while i < ops.len() {
             match ops[i].value() {
@@ -1357,10 +1616,18 @@ impl<'p> Evaluator<'p> {
                         Value::Object(o) => match o.get(name.as_str()) {
                             Some(v) => v.clone(),
                             None => {
-                                let mut d = Diagnostic::error(&codes::EVAL_INDEX, span, format!("the object has no attribute `{}`", name.as_str())).with_label("no such attribute");
+                                let mut d = Diagnostic::error(
+                                    &codes::EVAL_INDEX,
+                                    span,
+                                    format!("the object has no attribute `{}`", name.as_str()),
+                                )
+                                .with_label("no such attribute");
                                 d = match did_you_mean(name.as_str(), o.keys().map(String::as_str)) {
                                     Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                                    None => d.with_help(format!("its attributes are: {}", o.keys().take(12).cloned().collect::<Vec<_>>().join(", "))),
+                                    None => d.with_help(format!(
+                                        "its attributes are: {}",
+                                        o.keys().take(12).cloned().collect::<Vec<_>>().join(", ")
+                                    )),
                                 };
                                 self.diags.push(d);
                                 return Err(Reported);
@@ -1380,7 +1647,12 @@ impl<'p> Evaluator<'p> {
                             r.attribute.push(name.as_str().to_string());
                             Value::Ref(std::sync::Arc::new(r))
                         }
-                        other => return Err(self.type_error(span, format!("cannot read attribute `{}` of a {}", name.as_str(), other.type_name()))),
+                        other => {
+                            return Err(self.type_error(
+                                span,
+                                format!("cannot read attribute `{}` of a {}", name.as_str(), other.type_name()),
+                            ));
+                        }
                     };
                 }
                 TraversalOperator::Index(index) => {
@@ -1402,8 +1674,12 @@ impl<'p> Evaluator<'p> {
                 Some(i) if i >= 0 && (i as usize) < items.len() => Ok(items[i as usize].clone()),
                 Some(i) => {
                     self.diags.push(
-                        Diagnostic::error(&codes::EVAL_INDEX, span, format!("index {i} is out of range for a list of {}", items.len()))
-                            .with_help("indices start at 0; check length() first"),
+                        Diagnostic::error(
+                            &codes::EVAL_INDEX,
+                            span,
+                            format!("index {i} is out of range for a list of {}", items.len()),
+                        )
+                        .with_help("indices start at 0; check length() first"),
                     );
                     Err(Reported)
                 }
@@ -1412,7 +1688,8 @@ impl<'p> Evaluator<'p> {
             (Value::Object(o), Value::String(k)) => match o.get(&**k) {
                 Some(v) => Ok(v.clone()),
                 None => {
-                    let mut d = Diagnostic::error(&codes::EVAL_INDEX, span, format!("the map has no key {k:?}")).with_label("no such key");
+                    let mut d = Diagnostic::error(&codes::EVAL_INDEX, span, format!("the map has no key {k:?}"))
+                        .with_label("no such key");
                     d = match did_you_mean(k, o.keys().map(String::as_str)) {
                         Some(s) => d.with_help(format!("did you mean {s:?}?")),
                         None => d.with_help("use lookup(map, key, default) for a default"),
@@ -1432,7 +1709,10 @@ impl<'p> Evaluator<'p> {
         let mut obj = self.insts[inst].root;
         for step in &address.nested {
             let body = self.objs[obj].body;
-            let block = body.blocks().find(|b| b.ident.as_str() == step.block && b.labels.first().map_or(step.block == step.label, |l| l.as_str() == step.label))?;
+            let block = body.blocks().find(|b| {
+                b.ident.as_str() == step.block
+                    && b.labels.first().map_or(step.block == step.label, |l| l.as_str() == step.label)
+            })?;
             let children = self.nested_objects(obj, block).ok()?;
             obj = *children.iter().find(|&&c| self.objs[c].address.nested.last() == Some(step))?;
         }
@@ -1443,7 +1723,13 @@ impl<'p> Evaluator<'p> {
 
     /// Resolves the root of a traversal: a binding, `var`, `local`, `each`, `count`, `self`,
     /// `path`, `module` or a resource kind. Returns the value and how many operators it used.
-    fn traversal_root(&mut self, root: &str, ops: &'p [hcl_edit::Decorated<TraversalOperator>], sc: &Scope, span: Span) -> Result<(Value, usize), Reported> {
+    fn traversal_root(
+        &mut self,
+        root: &str,
+        ops: &'p [hcl_edit::Decorated<TraversalOperator>],
+        sc: &Scope,
+        span: Span,
+    ) -> Result<(Value, usize), Reported> {
         if let Some((_, v)) = self.bindings.iter().rev().find(|(n, _)| n == root) {
             return Ok((v.clone(), 0));
         }
@@ -1485,8 +1771,10 @@ impl<'p> Evaluator<'p> {
                 };
                 let scope = Scope { modinst: sc.modinst, file, obj: None, binding: BindingSource::None };
                 let vspan = span_of(file, &attr.value);
-                self.memoized(MemoKey::Local(sc.modinst, name.to_string()), format!("local.{name}"), vspan, |ev| ev.expr(&attr.value, &scope))
-                    .map(|v| (v, 1))
+                self.memoized(MemoKey::Local(sc.modinst, name.to_string()), format!("local.{name}"), vspan, |ev| {
+                    ev.expr(&attr.value, &scope)
+                })
+                .map(|v| (v, 1))
             }
             "each" | "count" => {
                 let binding = match sc.binding {
@@ -1494,12 +1782,21 @@ impl<'p> Evaluator<'p> {
                     BindingSource::Call(m) => self.modinsts[m].binding.clone(),
                     BindingSource::None => None,
                 };
-                let Some(binding) = binding.filter(|b| matches!((root, b), ("each", Binding::Each { .. }) | ("count", Binding::Count(_)))) else {
+                let Some(binding) = binding
+                    .filter(|b| matches!((root, b), ("each", Binding::Each { .. }) | ("count", Binding::Count(_))))
+                else {
                     let which = if root == "each" { "for_each" } else { "count" };
                     self.diags.push(
-                        Diagnostic::error(&codes::REF_UNKNOWN, span, format!("`{root}` is only defined in a block with `{which}`"))
-                            .with_label(format!("no {which} here"))
-                            .with_help(format!("add `{which}` to the block, or remove `{root}`")),
+                        Diagnostic::error(
+                            &codes::REF_UNKNOWN,
+                            span,
+                            format!("`{root}` is only defined in a block with `{which}`"),
+                        )
+                        .with_label(format!("no {which} here"))
+                        .with_help(match sc.obj.and_then(|o| self.nearest_iterator(o)) {
+                            Some(kind) => format!("in a nested `{kind}` block with for_each or count, its iterator is `{kind}.key`, `{kind}.value` or `{kind}.index`"),
+                            None => format!("add `{which}` to the block, or remove `{root}`"),
+                        }),
                     );
                     return Err(Reported);
                 };
@@ -1529,15 +1826,29 @@ impl<'p> Evaluator<'p> {
             other => {
                 let mut names: Vec<&str> = vec!["var", "local", "each", "count", "self", "path", "module"];
                 names.extend(schema::RESOURCES.iter().map(|r| r.name));
-                let names: Vec<String> = names.into_iter().map(String::from).chain(self.bindings.iter().map(|(n, _)| n.clone())).collect();
-                let mut d = Diagnostic::error(&codes::REF_UNKNOWN, span, format!("unknown name `{other}`")).with_label("not declared");
+                let names: Vec<String> =
+                    names.into_iter().map(String::from).chain(self.bindings.iter().map(|(n, _)| n.clone())).collect();
+                let mut d = Diagnostic::error(&codes::REF_UNKNOWN, span, format!("unknown name `{other}`"))
+                    .with_label("not declared");
                 d = match did_you_mean(other, names.iter().map(String::as_str)) {
                     Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                    None => d.with_help("references start with var., local., module., each., count., self. or a block type"),
+                    None => {
+                        d.with_help("references start with var., local., module., each., count., self. or a block type")
+                    }
                 };
                 self.diags.push(d);
                 Err(Reported)
             }
+        }
+    }
+
+    /// The block type of the innermost nested block with an iterator around an object.
+    fn nearest_iterator(&self, mut obj: usize) -> Option<String> {
+        loop {
+            if let Some((kind, _)) = &self.objs[obj].binding {
+                return Some(kind.clone());
+            }
+            obj = self.objs[obj].parent?;
         }
     }
 
@@ -1558,27 +1869,43 @@ impl<'p> Evaluator<'p> {
             (Binding::Each { value, .. }, Some("value")) => Ok(value.clone()),
             (Binding::Count(i), Some("index")) => Ok(Value::Number(*i as f64)),
             (Binding::Each { .. }, _) => {
-                self.diags.push(Diagnostic::error(&codes::REF_UNKNOWN, span, format!("`{root}` has only `key` and `value`")).with_help(format!("write `{root}.key` or `{root}.value`")));
+                self.diags.push(
+                    Diagnostic::error(&codes::REF_UNKNOWN, span, format!("`{root}` has only `key` and `value`"))
+                        .with_help(format!("write `{root}.key` or `{root}.value`")),
+                );
                 Err(Reported)
             }
             (Binding::Count(_), _) => {
-                self.diags.push(Diagnostic::error(&codes::REF_UNKNOWN, span, format!("`{root}` has only `index`")).with_help(format!("write `{root}.index`")));
+                self.diags.push(
+                    Diagnostic::error(&codes::REF_UNKNOWN, span, format!("`{root}` has only `index`"))
+                        .with_help(format!("write `{root}.index`")),
+                );
                 Err(Reported)
             }
         }
     }
 
     fn unknown_name(&mut self, span: Span, what: &str, name: &str, known: &[&str]) -> Reported {
-        let mut d = Diagnostic::error(&codes::REF_UNKNOWN, span, format!("there is no {what} {name:?}")).with_label(format!("unknown {what}"));
+        let mut d = Diagnostic::error(&codes::REF_UNKNOWN, span, format!("there is no {what} {name:?}"))
+            .with_label(format!("unknown {what}"));
         d = match did_you_mean(name, known.iter().copied()) {
             Some(s) => d.with_help(format!("did you mean `{s}`?")),
-            None => d.with_help(format!("declare it, or use one of: {}", if known.is_empty() { "(none declared)".to_string() } else { known.join(", ") })),
+            None => d.with_help(format!(
+                "declare it, or use one of: {}",
+                if known.is_empty() { "(none declared)".to_string() } else { known.join(", ") }
+            )),
         };
         self.diags.push(d);
         Reported
     }
 
-    fn resource_reference(&mut self, kind: &str, ops: &'p [hcl_edit::Decorated<TraversalOperator>], sc: &Scope, span: Span) -> Result<(Value, usize), Reported> {
+    fn resource_reference(
+        &mut self,
+        kind: &str,
+        ops: &'p [hcl_edit::Decorated<TraversalOperator>],
+        sc: &Scope,
+        span: Span,
+    ) -> Result<(Value, usize), Reported> {
         let Some(TraversalOperator::GetAttr(label)) = ops.first().map(|o| o.value()) else {
             self.diags.push(
                 Diagnostic::error(&codes::REF_UNKNOWN, span, format!("`{kind}` needs a name: {kind}.NAME"))
@@ -1589,12 +1916,15 @@ impl<'p> Evaluator<'p> {
         };
         let label = label.as_str();
         let module = self.modinsts[sc.modinst].module;
-        let Some(decl) = self.decls[module].resources.iter().position(|r| r.schema.name == kind && r.label == label) else {
-            let names: Vec<&str> = self.decls[module].resources.iter().filter(|r| r.schema.name == kind).map(|r| r.label).collect();
+        let Some(decl) = self.decls[module].resources.iter().position(|r| r.schema.name == kind && r.label == label)
+        else {
+            let names: Vec<&str> =
+                self.decls[module].resources.iter().filter(|r| r.schema.name == kind).map(|r| r.label).collect();
             return Err(self.unknown_name(span, kind, label, &names));
         };
         let insts = self.expand(sc.modinst, decl)?;
-        let keyed = insts.first().is_some_and(|&i| self.insts[i].binding.is_some()) || insts.is_empty() && self.decl_is_expanded(module, decl);
+        let keyed = insts.first().is_some_and(|&i| self.insts[i].binding.is_some())
+            || insts.is_empty() && self.decl_is_expanded(module, decl);
         let (inst, used) = if !keyed {
             (insts[0], 1)
         } else {
@@ -1605,11 +1935,22 @@ impl<'p> Evaluator<'p> {
                     match insts.iter().find(|&&i| self.insts[i].address.key == wanted) {
                         Some(&i) => (i, 2),
                         None => {
-                            let keys: Vec<String> = insts.iter().filter_map(|&i| self.insts[i].address.key.as_ref().map(ToString::to_string)).take(8).collect();
+                            let keys: Vec<String> = insts
+                                .iter()
+                                .filter_map(|&i| self.insts[i].address.key.as_ref().map(ToString::to_string))
+                                .take(8)
+                                .collect();
                             self.diags.push(
-                                Diagnostic::error(&codes::REF_UNKNOWN, span, format!("{kind}.{label} has no instance {key}"))
-                                    .with_label("no such instance")
-                                    .with_help(format!("its instances are {}", if keys.is_empty() { "none".into() } else { keys.join(", ") })),
+                                Diagnostic::error(
+                                    &codes::REF_UNKNOWN,
+                                    span,
+                                    format!("{kind}.{label} has no instance {key}"),
+                                )
+                                .with_label("no such instance")
+                                .with_help(format!(
+                                    "its instances are {}",
+                                    if keys.is_empty() { "none".into() } else { keys.join(", ") }
+                                )),
                             );
                             return Err(Reported);
                         }
@@ -1656,9 +1997,17 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    fn module_reference(&mut self, ops: &'p [hcl_edit::Decorated<TraversalOperator>], sc: &Scope, span: Span) -> Result<(Value, usize), Reported> {
+    fn module_reference(
+        &mut self,
+        ops: &'p [hcl_edit::Decorated<TraversalOperator>],
+        sc: &Scope,
+        span: Span,
+    ) -> Result<(Value, usize), Reported> {
         let Some(TraversalOperator::GetAttr(label)) = ops.first().map(|o| o.value()) else {
-            self.diags.push(Diagnostic::error(&codes::REF_UNKNOWN, span, "`module` needs a name: module.NAME.OUTPUT").with_help("write `module.NAME.OUTPUT`"));
+            self.diags.push(
+                Diagnostic::error(&codes::REF_UNKNOWN, span, "`module` needs a name: module.NAME.OUTPUT")
+                    .with_help("write `module.NAME.OUTPUT`"),
+            );
             return Err(Reported);
         };
         let module = self.modinsts[sc.modinst].module;
@@ -1673,26 +2022,48 @@ impl<'p> Evaluator<'p> {
             (true, Some(TraversalOperator::Index(index))) => {
                 let key = self.expr(index, sc)?;
                 let wanted = value_key(&key);
-                (children.iter().copied().find(|&c| self.modinsts[c].steps.last().and_then(|s| s.key.clone()) == wanted), 2)
+                (
+                    children
+                        .iter()
+                        .copied()
+                        .find(|&c| self.modinsts[c].steps.last().and_then(|s| s.key.clone()) == wanted),
+                    2,
+                )
             }
             (true, _) => {
                 let mut all = BTreeMap::new();
                 for &c in &children {
-                    let key = self.modinsts[c].steps.last().and_then(|s| s.key.as_ref()).map(key_text).unwrap_or_default();
+                    let key =
+                        self.modinsts[c].steps.last().and_then(|s| s.key.as_ref()).map(key_text).unwrap_or_default();
                     all.insert(key, self.all_outputs(c)?);
                 }
                 return Ok((Value::object(all), 1));
             }
         };
         let Some(child) = child else {
-            self.diags.push(Diagnostic::error(&codes::REF_UNKNOWN, span, format!("module {:?} has no such instance", label.as_str())).with_help("check the module's for_each keys"));
+            self.diags.push(
+                Diagnostic::error(
+                    &codes::REF_UNKNOWN,
+                    span,
+                    format!("module {:?} has no such instance", label.as_str()),
+                )
+                .with_help("check the module's for_each keys"),
+            );
             return Err(Reported);
         };
         match ops.get(used).map(|o| o.value()) {
             Some(TraversalOperator::GetAttr(out)) => {
                 let target = self.modinsts[child].module;
-                let Some(&(block, file)) = self.decls[target].outputs.iter().find(|(b, _)| b.labels.first().is_some_and(|l| l.as_str() == out.as_str())) else {
-                    let names: Vec<&str> = self.decls[target].outputs.iter().filter_map(|(b, _)| b.labels.first().map(|l| l.as_str())).collect();
+                let Some(&(block, file)) = self.decls[target]
+                    .outputs
+                    .iter()
+                    .find(|(b, _)| b.labels.first().is_some_and(|l| l.as_str() == out.as_str()))
+                else {
+                    let names: Vec<&str> = self.decls[target]
+                        .outputs
+                        .iter()
+                        .filter_map(|(b, _)| b.labels.first().map(|l| l.as_str()))
+                        .collect();
                     return Err(self.unknown_name(span, "output", out.as_str(), &names));
                 };
                 self.output_value(child, block, file).map(|v| (v, used + 1))
@@ -1714,12 +2085,16 @@ impl<'p> Evaluator<'p> {
 
     fn unknown_attr(&mut self, file: FileId, attr: &Attribute, known: &[&str], what: &str) {
         let key = attr.key.as_str();
-        let mut d = Diagnostic::error(&codes::SCHEMA_UNKNOWN_ATTRIBUTE, span_of(file, &attr.key), format!("`{what}` has no attribute `{key}`"))
-            .with_label("unknown attribute");
-        d = match did_you_mean(key, known.iter().copied()) {
-            Some(s) => d.with_help(format!("did you mean `{s}`?")),
-            None => d.with_help(format!("its attributes are: {}", known.join(", "))),
-        };
+        let mut d = Diagnostic::error(
+            &codes::SCHEMA_UNKNOWN_ATTRIBUTE,
+            span_of(file, &attr.key),
+            format!("`{what}` has no attribute `{key}`"),
+        )
+        .with_label("unknown attribute");
+        d = d.with_suggestion(
+            did_you_mean(key, known.iter().copied()),
+            format!("its attributes are: {}", known.join(", ")),
+        );
         self.diags.push(d);
     }
 }
@@ -1817,7 +2192,9 @@ fn constant(e: &Expression) -> Option<Value> {
                 .collect::<Option<_>>()?,
         ),
         Expression::Parenthesis(p) => constant(p.inner())?,
-        Expression::UnaryOp(op) if *op.operator.value() == UnaryOperator::Neg => Value::Number(-constant(&op.expr)?.as_number()?),
+        Expression::UnaryOp(op) if *op.operator.value() == UnaryOperator::Neg => {
+            Value::Number(-constant(&op.expr)?.as_number()?)
+        }
         _ => return None,
     })
 }

@@ -70,6 +70,9 @@ pub struct Body {
     pub attrs: Vec<Attr>,
     /// Nested blocks in source order, for_each and count expanded.
     pub blocks: Vec<NestedBlock>,
+    /// Attributes whose evaluation failed (already reported), so later stages do not call
+    /// them missing.
+    pub failed: Vec<String>,
 }
 
 impl Body {
@@ -132,7 +135,12 @@ pub struct ResolvedOutput {
 
 /// Resolves the spec at `root` (a file or a directory). Returns what could be resolved and
 /// every problem found; `None` only when nothing could be loaded.
-pub fn resolve(loader: &dyn Loader, sources: &mut Sources, root: &str, inputs: &Inputs) -> (Option<Resolved>, Diagnostics) {
+pub fn resolve(
+    loader: &dyn Loader,
+    sources: &mut Sources,
+    root: &str,
+    inputs: &Inputs,
+) -> (Option<Resolved>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let Some(program) = load::load(loader, sources, root, &mut diags) else {
         return (None, diags);

@@ -69,7 +69,12 @@ pub(crate) fn load(loader: &dyn Loader, sources: &mut Sources, root: &str, diags
             let files = if let Some(name) = source.strip_prefix(STDLIB) {
                 berth_stdlib::modules::files(name)
                     .map(|fs| fs.iter().map(|(n, t)| (format!("<stdlib>/{name}/{n}"), (*t).to_string())).collect())
-                    .ok_or_else(|| format!("there is no stdlib module {name:?} (there are: {})", berth_stdlib::modules::names().join(", ")))
+                    .ok_or_else(|| {
+                        format!(
+                            "there is no stdlib module {name:?} (there are: {})",
+                            berth_stdlib::modules::names().join(", ")
+                        )
+                    })
             } else {
                 loader.module_files(&dir)
             };
@@ -92,8 +97,12 @@ pub(crate) fn load(loader: &dyn Loader, sources: &mut Sources, root: &str, diags
     if let Some(cycle) = find_cycle(&program) {
         let names: Vec<&str> = cycle.iter().map(|&m| program.modules[m].dir.as_str()).collect();
         diags.push(
-            Diagnostic::error(&codes::MODULE_CYCLE, None, format!("modules call each other in a cycle: {}", names.join(" -> ")))
-                .with_help("remove one of the module calls on this path"),
+            Diagnostic::error(
+                &codes::MODULE_CYCLE,
+                None,
+                format!("modules call each other in a cycle: {}", names.join(" -> ")),
+            )
+            .with_help("remove one of the module calls on this path"),
         );
         return None;
     }

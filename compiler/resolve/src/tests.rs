@@ -80,7 +80,13 @@ output "id" { value = host.a.id }
     let a = r.resources.iter().find(|x| x.address.to_string() == "host.a").unwrap();
     let docker = a.body.blocks.iter().find(|b| b.kind == "docker").unwrap();
     assert_eq!(docker.body.attr("data_root").unwrap().value, Value::string("/mnt/d1/docker"));
-    let devices: Vec<Value> = a.body.blocks.iter().filter(|b| b.kind == "volume").map(|b| b.body.attr("device").unwrap().value.clone()).collect();
+    let devices: Vec<Value> = a
+        .body
+        .blocks
+        .iter()
+        .filter(|b| b.kind == "volume")
+        .map(|b| b.body.attr("device").unwrap().value.clone())
+        .collect();
     assert_eq!(devices, vec![Value::string("/dev/sdf"), Value::string("/dev/sdg")]);
     assert_eq!(attr(&r, "host.b", "subnet"), Value::string("/dev/sdf"));
     let b = r.resources.iter().find(|x| x.address.to_string() == "host.b").unwrap();
@@ -106,13 +112,18 @@ environment "e" {
 }
 "#);
     assert!(d.is_empty(), "{d:?}");
-    assert_eq!(attr(&r, "environment.e", "owner"), Value::string(r#"[[0,2,6,8],{"even":[0,2,4],"odd":[1,3]},"(a)(b)!",{"x":"a","y":"b"}]"#));
+    assert_eq!(
+        attr(&r, "environment.e", "owner"),
+        Value::string(r#"[[0,2,6,8],{"even":[0,2,4],"odd":[1,3]},"(a)(b)!",{"x":"a","y":"b"}]"#)
+    );
 }
 
 #[test]
 fn modules_variables_and_outputs() {
     let files = [
-        ("root/main.hcl", r#"
+        (
+            "root/main.hcl",
+            r#"
 variable "n" { type = number }
 module "m" {
   for_each = toset(["x", "y"])
@@ -120,21 +131,30 @@ module "m" {
   label = "${each.key}-${var.n}"
 }
 environment "e" { owner = module.m["y"].upper }
-"#),
-        ("root/mod/main.hcl", r#"
+"#,
+        ),
+        (
+            "root/mod/main.hcl",
+            r#"
 variable "label" { type = string }
 output "upper" { value = upper(var.label) }
 environment "inner" {
   name = "env-${var.label}"
   owner = "o"
 }
-"#),
+"#,
+        ),
     ];
     let inputs = Inputs { vars: vec![("n".into(), "7".into())], var_files: Vec::new() };
     let (r, d) = run_files(&files, "root", inputs);
     assert!(d.is_empty(), "{d:?}");
     assert_eq!(attr(&r, "environment.e", "owner"), Value::string("Y-7"));
-    let inner: Vec<(String, String)> = r.resources.iter().filter(|x| x.address.label == "inner").map(|x| (x.address.to_string(), x.name.clone())).collect();
+    let inner: Vec<(String, String)> = r
+        .resources
+        .iter()
+        .filter(|x| x.address.label == "inner")
+        .map(|x| (x.address.to_string(), x.name.clone()))
+        .collect();
     assert_eq!(
         inner,
         vec![
@@ -166,7 +186,9 @@ variable "containers" {
 
 #[test]
 fn cycles_are_reported_with_their_path() {
-    let (_, d) = run("locals {\n  a = local.b + 1\n  b = local.c\n  c = local.a\n}\nenvironment \"e\" { owner = tostring(local.a) }\n");
+    let (_, d) = run(
+        "locals {\n  a = local.b + 1\n  b = local.c\n  c = local.a\n}\nenvironment \"e\" { owner = tostring(local.a) }\n",
+    );
     assert_eq!(d.len(), 1, "{d:?}");
     assert!(d[0].starts_with("ref::cycle: cycle: local.a -> local.b -> local.c -> local.a"), "{d:?}");
 }

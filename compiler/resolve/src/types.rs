@@ -73,7 +73,9 @@ impl Type {
                     other => Err(format!("unknown type constructor `{other}`")),
                 }
             }
-            Expression::Traversal(t) if t.operators.iter().all(|o| matches!(o.value(), TraversalOperator::GetAttr(_))) => {
+            Expression::Traversal(t)
+                if t.operators.iter().all(|o| matches!(o.value(), TraversalOperator::GetAttr(_))) =>
+            {
                 Err("type names are plain words, such as string or list(number)".into())
             }
             _ => Err("expected a type such as string, number, bool, any, list(T), map(T) or object({...})".into()),
@@ -184,8 +186,13 @@ mod tests {
         let v = Value::from_json(&serde_json::json!({"name": "a", "size": "3", "extra": 1}));
         let got = t.convert(&v).unwrap();
         assert_eq!(got.to_json(), serde_json::json!({"name": "a", "size": 3, "tags": null}));
-        assert!(ty("list(number)").convert(&Value::from_json(&serde_json::json!(["x"]))).unwrap_err().contains("element 0"));
-        assert_eq!(ty("set(string)").convert(&Value::from_json(&serde_json::json!(["b", "a", "b"]))).unwrap().to_json(), serde_json::json!(["a", "b"]));
+        assert!(
+            ty("list(number)").convert(&Value::from_json(&serde_json::json!(["x"]))).unwrap_err().contains("element 0")
+        );
+        assert_eq!(
+            ty("set(string)").convert(&Value::from_json(&serde_json::json!(["b", "a", "b"]))).unwrap().to_json(),
+            serde_json::json!(["a", "b"])
+        );
     }
 
     #[test]

@@ -15,6 +15,13 @@ pub fn parse(sources: &Sources, file: FileId) -> Result<Body, Box<Diagnostic>> {
         let loc = err.location();
         let offset = loc.offset().min(source.text().len());
         let message = err.message().lines().next().unwrap_or("invalid syntax").to_string();
+        if message.contains("redefined attribute") {
+            return Box::new(
+                Diagnostic::error(&codes::SYNTAX_DUPLICATE_ATTRIBUTE, Span::new(file, offset, offset + 1), message)
+                    .with_label("set again here")
+                    .with_help(codes::SYNTAX_DUPLICATE_ATTRIBUTE.fix),
+            );
+        }
         Box::new(
             Diagnostic::error(&codes::SYNTAX_PARSE, Span::new(file, offset, offset + 1), message.clone())
                 .with_label(expected_label(&message))

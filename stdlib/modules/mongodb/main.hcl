@@ -79,6 +79,7 @@ service "members" {
   wait_for       = var.wait_for
   certificate    = certificate.tls
   env            = var.env
+  restore_from   = lookup(var.env, "RESTORE_FROM", null)
 
   placement {
     clusters = var.clusters

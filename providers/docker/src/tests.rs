@@ -1,0 +1,307 @@
+//! Emitter tests on small specs under tests/specs, compiled at a fixed time.
+
+use crate::DockerEmitter;
+use berth_model::{EmitInput, Emitter, OutputTree};
+
+const BASIC: &str = "providers/docker/tests/specs/basic.hcl";
+
+fn emit(spec: &str) -> OutputTree {
+    emit_with(spec, &[])
+}
+
+fn emit_with(spec: &str, var_files: &[&str]) -> OutputTree {
+    let (tree, diags) = emit_diagnosed(spec, var_files);
+    assert!(diags.is_empty(), "{diags:?}");
+    tree
+}
+
+fn emit_diagnosed(spec: &str, var_files: &[&str]) -> (OutputTree, Vec<String>) {
+    let (model, graph) = berth_tests::compile(spec, var_files);
+    let (tree, diags) = DockerEmitter.emit(EmitInput { model: &model, graph: &graph });
+    (tree, diags.iter().map(|d| format!("{}: {}", d.code.name, d.message)).collect())
+}
+
+fn text<'a>(tree: &'a OutputTree, path: &str) -> &'a str {
+    std::str::from_utf8(&tree.get(path).unwrap_or_else(|| panic!("no {path}")).contents).expect("UTF-8")
+}
+
+#[test]
+fn every_host_gets_its_four_files() {
+    let tree = emit(BASIC);
+    let paths: Vec<&str> = tree.iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        paths,
+        [
+            "h1/cloud-init.yaml",
+            "h1/compose.yaml",
+            "h1/daemon.json",
+            "h1/sysctl.d/90-berth.conf",
+            "h2/cloud-init.yaml",
+            "h2/compose.yaml",
+            "h2/daemon.json",
+            "h2/sysctl.d/90-berth.conf",
+        ]
+    );
+}
+
+#[test]
+fn daemon_json_is_sorted_pretty_and_sized() {
+    let tree = emit(BASIC);
+    assert_eq!(
+        text(&tree, "h1/daemon.json"),
+        r#"{
+  "data-root": "/mnt/fast/docker",
+  "default-address-pools": [
+    {
+      "base": "172.16.0.0/12",
+      "size": 28
+    }
+  ],
+  "live-restore": true,
+  "log-driver": "json-file",
+  "log-opts": {
+    "max-file": "3",
+    "max-size": "10m"
+  },
+  "max-concurrent-downloads": 3
+}
+"#
+    );
+    // journald does not rotate: no log-opts, which dockerd would refuse for it.
+    let h2: serde_json::Value = serde_json::from_str(text(&tree, "h2/daemon.json")).expect("JSON");
+    assert_eq!(h2["log-driver"], "journald");
+    assert!(h2.get("log-opts").is_none());
+    assert_eq!(h2["data-root"], "/var/lib/docker");
+    assert_eq!(h2["default-address-pools"][0]["size"], 24);
+}
+
+#[test]
+fn compose_lists_every_placed_container() {
+    let tree = emit(BASIC);
+    let h1 = text(&tree, "h1/compose.yaml");
+    assert!(h1.starts_with("networks:\n  default: {}\n  front: {}\nservices:\n"), "{h1}");
+    assert!(
+        h1.contains(
+            "  web:
+    cpus: 0.5
+    environment:
+      DEBUG: \"true\"
+      MODE: \"on\"
+    healthcheck:
+      test:
+        - CMD
+        - curl
+        - -f
+        - http://localhost/
+    image: nginx:1.27
+    logging:
+      driver: json-file
+      options:
+        max-file: \"3\"
+        max-size: \"10m\"
+    mem_limit: \"512m\"
+    networks:
+      - front
+    ports:
+      - \"8080:80\"
+    restart: unless-stopped
+"
+        ),
+        "{h1}"
+    );
+    assert!(h1.contains("  db-0:\n    cpus: 2\n"), "{h1}");
+    assert!(h1.contains("    mem_limit: \"2g\"\n    networks:\n      - default\n"), "{h1}");
+    let h2 = text(&tree, "h2/compose.yaml");
+    assert!(h2.contains("    command:\n      - run\n      - --fast\n"), "{h2}");
+    assert!(h2.contains("    logging:\n      driver: journald\n    mem_limit: 100000000\n"), "{h2}");
+    assert!(h2.contains("    restart: \"no\"\n"), "{h2}");
+    assert!(!h2.contains("volumes"), "{h2}");
+}
+
+#[test]
+fn data_directories_follow_the_iops_balance() {
+    let tree = emit(BASIC);
+    let h1 = text(&tree, "h1/compose.yaml");
+    // fast has 20,000 IOPS, slow 10,000 less its own 500: db-0 and db-1 go to fast
+    // (12,000 then 4,000 left), db-2 to slow (9,500 left beats 4,000).
+    for (db, volume) in [("db-0", "/mnt/fast"), ("db-1", "/mnt/fast"), ("db-2", "/mnt/slow")] {
+        let expected = format!(
+            "    volumes:\n      - /mnt/slow/containers/{db}/var/log/postgresql:/var/log/postgresql:ro\n      - {volume}/containers/{db}:/data\n"
+        );
+        assert!(h1.contains(&expected), "{db}: {h1}");
+    }
+}
+
+#[test]
+fn sysctls_are_sized_and_overridden_by_the_spec() {
+    let tree = emit(BASIC);
+    let h1 = text(&tree, "h1/sysctl.d/90-berth.conf");
+    let lines: Vec<&str> = h1.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(
+        lines,
+        [
+            "fs.inotify.max_user_instances = 1024",
+            "fs.inotify.max_user_watches = 524288",
+            "kernel.pid_max = 4194304",
+            "net.core.somaxconn = 4096",
+            "net.ipv4.ip_local_port_range = 10240 65535",
+            "net.ipv4.neigh.default.gc_thresh1 = 128",
+            "net.ipv4.neigh.default.gc_thresh2 = 512",
+            "net.ipv4.neigh.default.gc_thresh3 = 1024",
+            "net.ipv4.tcp_max_syn_backlog = 65535",
+            "net.netfilter.nf_conntrack_max = 262144",
+            "vm.max_map_count = 262144",
+            "vm.swappiness = 10",
+        ]
+    );
+    assert!(
+        h1.starts_with("# Generated by berth for host h1: m6i.2xlarge (8 vCPUs, 32768 MiB), 4 containers.\n"),
+        "{h1}"
+    );
+}
+
+#[test]
+fn cloud_init_formats_mounts_and_installs_everything() {
+    let tree = emit(BASIC);
+    let h1 = text(&tree, "h1/cloud-init.yaml");
+    assert!(h1.starts_with("#cloud-config\n"), "{h1}");
+    assert!(
+        h1.contains(
+            "fs_setup:
+  - device: /dev/sdf
+    filesystem: xfs
+    overwrite: false
+    partition: none
+  - device: /dev/sdg
+    filesystem: ext4
+    overwrite: false
+    partition: none
+mounts:
+  - - /dev/sdf
+    - /mnt/fast
+    - xfs
+    - defaults,nofail
+    - \"0\"
+    - \"0\"
+  - - /dev/sdg
+    - /mnt/slow/
+    - ext4
+    - defaults,nofail
+    - \"0\"
+    - \"2\"
+runcmd:
+  - - modprobe
+    - nf_conntrack
+  - - sysctl
+    - --system
+  - - systemctl
+    - restart
+    - docker
+  - - docker
+    - compose
+    - -p
+    - berth
+    - -f
+    - /opt/berth/compose.yaml
+    - up
+    - -d
+"
+        ),
+        "{h1}"
+    );
+    // The installed files are the emitted ones, byte for byte.
+    for (name, path) in [("daemon.json", "/etc/docker/daemon.json"), ("compose.yaml", "/opt/berth/compose.yaml")] {
+        let indented: String = text(&tree, &format!("h1/{name}"))
+            .lines()
+            .map(|l| if l.is_empty() { "\n".to_string() } else { format!("      {l}\n") })
+            .collect();
+        assert!(h1.contains(&format!("    path: {path}\n")), "{h1}");
+        assert!(h1.contains(&indented), "{name} not embedded: {h1}");
+    }
+    let h2 = text(&tree, "h2/cloud-init.yaml");
+    assert!(!h2.contains("fs_setup") && !h2.contains("mounts"), "{h2}");
+}
+
+#[test]
+fn a_mount_of_a_volume_the_host_lacks_is_an_error() {
+    let (tree, diags) = emit_diagnosed("providers/docker/tests/specs/unknown-volume.hcl", &[]);
+    assert_eq!(
+        diags,
+        [
+            "volume::mount: container.app mounts \"logs:/var/log/app\", which is not VOLUME:/path with a volume of host.h"
+        ]
+    );
+    // Absolute host paths are mounted as written.
+    assert!(text(&tree, "h/compose.yaml").contains("    volumes:\n      - /etc/app:/etc/app:ro\n"));
+}
+
+#[test]
+fn fixed_addresses_configure_the_subnets_of_every_network() {
+    let tree = emit("providers/docker/tests/specs/addresses.hcl");
+    let compose = text(&tree, "edge/compose.yaml");
+    assert!(
+        compose.starts_with(
+            "networks:
+  back:
+    ipam:
+      config:
+        - subnet: \"10.10.0.0/27\"
+  default:
+    ipam:
+      config:
+        - subnet: \"10.10.0.32/27\"
+  front:
+    ipam:
+      config:
+        - subnet: \"10.10.0.64/27\"
+services:
+"
+        ),
+        "{compose}"
+    );
+    assert!(compose.contains("    networks:\n      - front\n      - back\n"), "{compose}");
+    assert!(compose.contains("    networks:\n      default:\n        ipv4_address: \"10.10.0.40\"\n"), "{compose}");
+    assert!(
+        compose.contains("    networks:\n      back: {}\n      default:\n        ipv4_address: \"10.10.0.41\"\n"),
+        "{compose}"
+    );
+}
+
+#[test]
+fn values_that_cannot_be_written_are_errors() {
+    let (_, diags) = emit_diagnosed("providers/docker/tests/specs/bad-values.hcl", &[]);
+    assert_eq!(
+        diags,
+        [
+            "schema::invalid-value: container.gateway cannot have address 10.10.0.33 on network \"default\": it is the network, gateway or broadcast address of 10.10.0.32/27",
+            "schema::invalid-value: container.stray cannot have address 10.10.1.5 on network \"default\": container.lb already put it on 10.10.0.32/27",
+            "schema::invalid-value: host.edge sets sysctl \"net core\" to \"1\"",
+            "schema::invalid-value: host.edge sets sysctl \"vm.swappiness\" to \"10\\n11\"",
+        ]
+    );
+}
+
+#[test]
+fn output_is_deterministic() {
+    assert_eq!(emit(BASIC), emit(BASIC));
+}
+
+#[test]
+fn pool_sizes_fit_the_containers_of_each_fleet_host() {
+    let tree = emit_with("examples/fleet", &["examples/fleet/fleet-1.json"]);
+    let mut daemons = 0;
+    for (path, file) in tree.iter().filter(|(p, _)| p.ends_with("/daemon.json")) {
+        let d: serde_json::Value = serde_json::from_slice(&file.contents).expect("JSON");
+        // 312 or 313 containers + 3 addresses need 512: a /23.
+        assert_eq!(d["default-address-pools"][0]["size"], 23, "{path}");
+        assert!(d["data-root"].as_str().is_some_and(|r| r.starts_with("/mnt/data0/")), "{path}");
+        daemons += 1;
+    }
+    assert_eq!(daemons, 8);
+    let services: usize = tree
+        .iter()
+        .filter(|(p, _)| p.ends_with("/compose.yaml"))
+        .map(|(_, f)| std::str::from_utf8(&f.contents).expect("UTF-8").matches("\n    image: ").count())
+        .sum();
+    assert_eq!(services, 2_500);
+}

@@ -1,0 +1,396 @@
+//! The docker target judged by the real tools (installed by tests/setup.sh; needs root):
+//! dockerd 20.10 loads every distinct daemon.json of the examples and refuses an unknown key,
+//! Docker Compose v2 accepts the compose files, this kernel accepts the sysctl files, and one
+//! emitted host runs its containers on a throwaway dockerd, which restarts a killed one.
+//!
+//! Every dockerd runs in fresh network and mount namespaces with its own socket, data-root,
+//! exec-root and pidfile under a temporary directory; guards stop it by PID and remove the
+//! directory even when a test fails. Every wait is bounded.
+
+#![allow(clippy::disallowed_methods, reason = "tests write emitted files and run tools")]
+
+use berth_model::{EmitInput, Emitter, OutputTree};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+/// Debian's docker CLI (docker.io), the client of the dockerd under test.
+const DOCKER: &str = "/usr/bin/docker";
+/// The statically linked busybox of Debian's busybox-static.
+const BUSYBOX: &str = "/bin/busybox";
+/// How long a dockerd, a command or a container state change may take.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The example specs, with their variable files.
+const EXAMPLES: &[(&str, &[&str])] = &[
+    ("examples/esw-central", &[]),
+    ("examples/bank-multicluster", &[]),
+    ("examples/fleet", &["examples/fleet/fleet-1.json"]),
+];
+
+fn emit(spec: &str, var_files: &[&str]) -> OutputTree {
+    let (model, graph) = berth_tests::compile(spec, var_files);
+    let (tree, diags) = berth_docker::DockerEmitter.emit(EmitInput { model: &model, graph: &graph });
+    assert!(!diags.has_errors(), "{spec}: {diags:?}");
+    tree
+}
+
+/// The emitted files whose path ends with `suffix`, over all examples, as (path, text).
+fn example_files(suffix: &str) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    for (spec, vars) in EXAMPLES {
+        for (path, file) in emit(spec, vars).iter().filter(|(p, _)| p.ends_with(suffix)) {
+            files.push((format!("{spec}: {path}"), String::from_utf8(file.contents.clone()).expect("UTF-8")));
+        }
+    }
+    files
+}
+
+/// A directory under /tmp, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "berth-docker-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        fs::create_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        TempDir(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs a command to completion within [`TIMEOUT`]; returns (success, stdout + stderr), or
+/// `None` if it could not start or did not finish in time (it is killed then).
+fn try_run(cmd: &mut Command) -> Option<(bool, String)> {
+    let dir = TempDir::new();
+    let out = File::create(dir.path("out")).ok()?;
+    let err = out.try_clone().ok()?;
+    let mut child = cmd.stdin(Stdio::null()).stdout(out).stderr(err).spawn().ok()?;
+    let mut status = None;
+    if !wait_for(|| {
+        status = child.try_wait().ok().flatten();
+        status.is_some()
+    }) {
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
+    }
+    Some((status.is_some_and(|s| s.success()), fs::read_to_string(dir.path("out")).unwrap_or_default()))
+}
+
+/// [`try_run`], failing the test if the command does not finish in time.
+fn run(cmd: &mut Command) -> (bool, String) {
+    try_run(cmd).unwrap_or_else(|| panic!("{cmd:?} could not start or did not finish within {TIMEOUT:?}"))
+}
+
+/// Sends a signal to a process by PID.
+fn signal(pid: u32, sig: &str) {
+    let _ = Command::new("kill").args([sig, &pid.to_string()]).stderr(Stdio::null()).status();
+}
+
+/// Waits up to [`TIMEOUT`] for `done`, polling; returns whether it came true.
+fn wait_for(mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < TIMEOUT {
+        if done() {
+            return true;
+        }
+        sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+/// A throwaway dockerd started with a copy of a daemon.json; stopped by PID on drop.
+struct Dockerd {
+    child: Child,
+    dir: TempDir,
+}
+
+impl Dockerd {
+    /// Starts dockerd with `config` in fresh network and mount namespaces. Keys that would touch
+    /// the machine's own engine (data-root, exec-root, pidfile, hosts) point into a temporary
+    /// directory: rewritten in the copy where the file sets them, else given as flags.
+    fn start(config: &str) -> Self {
+        let dir = TempDir::new();
+        let mut flags: Vec<String> = Vec::new();
+        let mut copy: Value = serde_json::from_str(config).expect("daemon.json is JSON");
+        for (key, name) in [("data-root", "data"), ("exec-root", "exec"), ("pidfile", "dockerd.pid")] {
+            let path = dir.path(name).display().to_string();
+            match copy.get_mut(key) {
+                Some(v) => *v = json!(path),
+                None => flags.push(format!("--{key}={path}")),
+            }
+        }
+        let host = format!("unix://{}", dir.path("docker.sock").display());
+        match copy.get_mut("hosts") {
+            Some(v) => *v = json!([host]),
+            None => flags.extend(["-H".to_string(), host]),
+        }
+        if copy.get("storage-driver").is_none() {
+            flags.push("--storage-driver=vfs".into());
+        }
+        fs::write(dir.path("daemon.json"), serde_json::to_vec_pretty(&copy).expect("JSON")).expect("write daemon.json");
+        let log = File::create(dir.path("dockerd.log")).expect("log file");
+        let child = Command::new("unshare")
+            .args(["--net", "--mount", "dockerd", "--config-file"])
+            .arg(dir.path("daemon.json"))
+            .args(flags)
+            .args(["--bridge=none", "--iptables=false"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .expect("cannot start dockerd (tests/setup.sh installs docker.io)");
+        Dockerd { child, dir }
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.dir.path("docker.sock")
+    }
+
+    fn log(&self) -> String {
+        fs::read_to_string(self.dir.path("dockerd.log")).unwrap_or_default()
+    }
+
+    /// Waits for the daemon to answer `/_ping`; false if it exited or did not answer in time.
+    fn ready(&mut self) -> bool {
+        let socket = self.socket();
+        let child = &mut self.child;
+        wait_for(|| child.try_wait().expect("wait").is_some() || ping(&socket)) && ping(&socket)
+    }
+
+    /// Waits for the daemon to exit by itself; its exit status if it did.
+    fn exits(&mut self) -> Option<std::process::ExitStatus> {
+        let child = &mut self.child;
+        let mut status = None;
+        wait_for(|| {
+            status = child.try_wait().expect("wait");
+            status.is_some()
+        });
+        status
+    }
+
+    /// The docker CLI, talking to this daemon.
+    fn docker(&self) -> Command {
+        let mut c = Command::new(DOCKER);
+        c.arg("-H").arg(format!("unix://{}", self.socket().display()));
+        c
+    }
+}
+
+impl Drop for Dockerd {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            // Containers outlive dockerd under live-restore: remove them first.
+            if let Some((true, ids)) = try_run(self.docker().args(["ps", "-aq"])) {
+                let ids: Vec<&str> = ids.split_whitespace().collect();
+                if !ids.is_empty() {
+                    let _ = try_run(self.docker().args(["rm", "-f"]).args(&ids));
+                }
+            }
+            signal(self.child.id(), "-TERM");
+            let child = &mut self.child;
+            if !wait_for(|| child.try_wait().ok().flatten().is_some()) {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+        // The containerd this dockerd started, if it outlived it.
+        let pidfile = self.dir.path("exec/containerd/containerd.pid");
+        if let Some(pid) = fs::read_to_string(pidfile).ok().and_then(|p| p.trim().parse::<u32>().ok()) {
+            let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).contains(&*self.dir.0.to_string_lossy()) {
+                signal(pid, "-KILL");
+            }
+        }
+    }
+}
+
+/// True if the daemon behind `socket` answers `GET /_ping` with `OK`.
+fn ping(socket: &Path) -> bool {
+    let Ok(mut s) = UnixStream::connect(socket) else { return false };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut answer = String::new();
+    s.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n").is_ok()
+        && s.read_to_string(&mut answer).is_ok()
+        && answer.starts_with("HTTP/1.0 200")
+        && answer.ends_with("OK")
+}
+
+#[test]
+fn dockerd_accepts_every_daemon_json_of_the_examples() {
+    let distinct: BTreeSet<String> = example_files("/daemon.json").into_iter().map(|(_, text)| text).collect();
+    assert!(distinct.len() >= 2, "expected the esw-central and fleet daemon.json files");
+    for config in &distinct {
+        let mut dockerd = Dockerd::start(config);
+        assert!(dockerd.ready(), "dockerd did not come up with\n{config}\n{}", dockerd.log());
+    }
+}
+
+#[test]
+fn dockerd_refuses_a_daemon_json_with_an_unknown_key() {
+    let (_, config) = example_files("/daemon.json").into_iter().next().expect("a daemon.json");
+    let mut broken: Value = serde_json::from_str(&config).expect("JSON");
+    broken["log-rotate"] = json!(true);
+    let mut dockerd = Dockerd::start(&broken.to_string());
+    let status = dockerd.exits().expect("dockerd should exit on an unknown key");
+    assert!(!status.success());
+    let log = dockerd.log();
+    assert!(log.contains("the following directives don't match any configuration option: log-rotate"), "{log}");
+}
+
+#[test]
+fn compose_v2_accepts_the_compose_files() {
+    let compose = berth_tests::tools().join("bin/docker-compose");
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut fleet = 0;
+    let specs = ["basic", "addresses", "e2e"].into_iter().flat_map(|s| spec_files(s, "/compose.yaml"));
+    for (path, text) in example_files("/compose.yaml").into_iter().chain(specs) {
+        // Every esw-central and spec host; two fleet hosts (their files differ only in products).
+        if path.starts_with("examples/fleet") {
+            fleet += 1;
+            if fleet > 2 {
+                continue;
+            }
+        }
+        files.push((path, text));
+    }
+    assert!(files.len() >= 14, "{files:?}");
+    for (path, text) in files {
+        let dir = TempDir::new();
+        fs::write(dir.path("compose.yaml"), &text).expect("write compose.yaml");
+        let (ok, out) = run(Command::new(&compose)
+            .arg("-f")
+            .arg(dir.path("compose.yaml"))
+            .args(["config", "-q"])
+            .env_remove("COMPOSE_FILE"));
+        assert!(ok, "{path}: docker compose config -q: {out}");
+    }
+}
+
+/// The emitted files of a spec under tests/specs whose path ends with `suffix`.
+fn spec_files(name: &str, suffix: &str) -> Vec<(String, String)> {
+    emit(&format!("providers/docker/tests/specs/{name}.hcl"), &[])
+        .iter()
+        .filter(|(p, _)| p.ends_with(suffix))
+        .map(|(p, f)| (format!("{name}: {p}"), String::from_utf8(f.contents.clone()).expect("UTF-8")))
+        .collect()
+}
+
+#[test]
+fn this_kernel_accepts_the_sysctl_files() {
+    let mut settings = BTreeSet::new();
+    for (path, text) in example_files("/90-berth.conf").into_iter().chain(spec_files("basic", "/90-berth.conf")) {
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let (key, value) = line.split_once(" = ").unwrap_or_else(|| panic!("{path}: not `key = value`: {line}"));
+            settings.insert((key.to_string(), value.to_string()));
+        }
+    }
+    let mut applied = 0;
+    for (key, value) in &settings {
+        let proc = format!("/proc/sys/{}", key.replace('.', "/"));
+        if !key.starts_with("net.") {
+            // Setting these would change the machine: they only have to exist.
+            assert!(Path::new(&proc).exists(), "{key} does not exist on this kernel");
+            continue;
+        }
+        // In a private network namespace: kept global, read-only there, or the value read back
+        // after writing it.
+        let script = concat!(
+            r#"[ -e "$1" ] || { echo global; exit; }; "#,
+            r#"[ -w "$1" ] || { echo read-only; exit; }; "#,
+            r#"sysctl -q -w "$2=$3" && sysctl -n "$2""#,
+        );
+        let (ok, out) = run(Command::new("unshare").args(["--net", "sh", "-c", script, "sh", &proc, key, value]));
+        assert!(ok, "{key} = {value}: {out}");
+        match out.trim() {
+            "global" | "read-only" => assert!(Path::new(&proc).exists(), "{key} does not exist on this kernel"),
+            read => {
+                let want: Vec<&str> = value.split_whitespace().collect();
+                assert_eq!(read.split_whitespace().collect::<Vec<_>>(), want, "{key} = {value}: {out}");
+                applied += 1;
+            }
+        }
+    }
+    assert!(applied >= 3, "no net.* key was applied: {settings:?}");
+}
+
+#[test]
+fn an_emitted_host_runs_its_containers_and_docker_restarts_a_killed_one() {
+    assert!(
+        Path::new(BUSYBOX).exists(),
+        "{BUSYBOX} is missing: install Debian's busybox-static (tests/setup.sh should list it)"
+    );
+    let tree = emit("providers/docker/tests/specs/e2e.hcl", &[]);
+    let file =
+        |p: &str| String::from_utf8(tree.get(p).unwrap_or_else(|| panic!("no {p}")).contents.clone()).expect("UTF-8");
+    let mut dockerd = Dockerd::start(&file("e2e/daemon.json"));
+    assert!(dockerd.ready(), "dockerd did not come up: {}", dockerd.log());
+
+    let work = TempDir::new();
+    let rootfs = work.path("rootfs/bin");
+    fs::create_dir_all(&rootfs).expect("rootfs");
+    fs::copy(BUSYBOX, rootfs.join("busybox")).expect("copy busybox");
+    for applet in ["sh", "sleep"] {
+        std::os::unix::fs::symlink("busybox", rootfs.join(applet)).expect("symlink");
+    }
+    let image = work.path("busybox.tar");
+    let (ok, out) = run(Command::new("tar").arg("-C").arg(work.path("rootfs")).arg("-cf").arg(&image).arg("."));
+    assert!(ok, "tar: {out}");
+    let (ok, out) = run(dockerd.docker().arg("import").arg(&image).arg("berth-test/busybox:1"));
+    assert!(ok, "docker import: {out}");
+
+    fs::write(work.path("compose.yaml"), file("e2e/compose.yaml")).expect("write compose.yaml");
+    let compose = berth_tests::tools().join("bin/docker-compose");
+    let (ok, out) = run(Command::new(&compose)
+        .args(["-p", berth_docker::PROJECT, "-f"])
+        .arg(work.path("compose.yaml"))
+        .args(["up", "-d"])
+        .env("DOCKER_HOST", format!("unix://{}", dockerd.socket().display())));
+    assert!(ok, "docker compose up -d: {out}\n{}", dockerd.log());
+
+    let running = |dockerd: &Dockerd| {
+        let (_, out) = run(dockerd.docker().args(["ps", "--filter", "status=running", "--format", "{{.Names}}"]));
+        out.split_whitespace().map(String::from).collect::<BTreeSet<_>>()
+    };
+    let names: BTreeSet<String> = (0..3).map(|i| format!("berth-sleeper-{i}-1")).collect();
+    assert!(wait_for(|| running(&dockerd) == names), "running: {:?}, want {names:?}", running(&dockerd));
+
+    // Running, PID, restarts and fixed address of the second sleeper.
+    let state = |dockerd: &Dockerd| {
+        let format =
+            "{{.State.Running}} {{.State.Pid}} {{.RestartCount}} {{.NetworkSettings.Networks.berth_default.IPAddress}}";
+        let (ok, out) = run(dockerd.docker().args(["inspect", "-f", format, "berth-sleeper-1-1"]));
+        assert!(ok, "docker inspect: {out}");
+        out.trim().to_string()
+    };
+    let before = state(&dockerd);
+    let pid: u32 =
+        before.split(' ').nth(1).and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("no PID in {before:?}"));
+    assert!(before.starts_with("true ") && before.ends_with(" 0 172.16.0.11"), "{before}");
+    signal(pid, "-KILL");
+    let restarted =
+        |s: &str| s.starts_with("true ") && s.ends_with(" 1 172.16.0.11") && !s.contains(&format!(" {pid} "));
+    assert!(wait_for(|| restarted(&state(&dockerd))), "not restarted after kill -9 {pid}: {}", state(&dockerd));
+    assert!(wait_for(|| running(&dockerd) == names), "running after the restart: {:?}", running(&dockerd));
+}

@@ -1,0 +1,372 @@
+//! One chart per cluster.
+//!
+//! ```text
+//! helm/README.md                          how to install (reviewed)
+//! helm/<cluster>/Chart.yaml               apiVersion v2; `release` blocks as dependencies
+//! helm/<cluster>/values.yaml              the dependencies' values, under their release names
+//! helm/<cluster>/templates/namespaces.yaml            namespaces berth uses (kept on uninstall)
+//! helm/<cluster>/templates/service-<name>.yaml        the service's share: workload, Service, PDB
+//! helm/<cluster>/templates/certificate-<name>.yaml    its Secret, ExternalSecret or Certificate
+//! helm/<cluster>/templates/NOTES.txt                  warns when the certificate files are missing
+//! helm/<cluster>/files/<certificate>/{tls.crt,tls.key,ca.crt}   secrets directory only
+//! ```
+//!
+//! Every object is labelled `berth.dev/cluster=<cluster>` plus the cluster's `pod_labels`
+//! (and `app=<service>` for a service's objects) and annotated with the berth address it comes
+//! from. Templates are plain manifests: the only Helm expressions are the `.Files.Get` reads of
+//! berth-issued certificates, written as quoted YAML strings.
+//!
+//! Chart references of `release` blocks: `stdlib/NAME` is chart `NAME` of the Helm repository
+//! `berth-stdlib` (`@berth-stdlib`, added with `helm repo add`); `SCHEME://.../NAME` (`oci://`,
+//! `https://`) is chart `NAME` of that repository; anything else is a local chart directory
+//! (`file://PATH`, relative to the chart). Nothing is vendored: `helm dependency build` fetches
+//! the dependencies before an install.
+
+use crate::size::{ChartFile, RELEASE_LIMIT, release_bytes};
+use crate::tls::{self, Issued};
+use crate::workload::{CLUSTER_LABEL, address_annotation, merge, share_objects};
+use crate::yaml;
+use berth_diag::{Diagnostic, Diagnostics, Span, codes};
+use berth_model::{IssuerKind, Model, OutputTree, Release};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The version of every chart berth renders: berth's own.
+pub const CHART_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The Helm repository name that `stdlib/NAME` chart references point to.
+pub const STDLIB_REPOSITORY: &str = "@berth-stdlib";
+
+/// What goes on one cluster.
+#[derive(Debug, Default)]
+pub struct ClusterPlan {
+    /// Shares placed there (indices into `Model::placement.shares`), in service order.
+    pub shares: Vec<usize>,
+    /// Certificates needed there, with the namespaces that need them.
+    pub certificates: BTreeMap<usize, BTreeSet<String>>,
+    /// Releases installed there (indices into `Model::releases`).
+    pub releases: Vec<usize>,
+}
+
+impl ClusterPlan {
+    fn is_empty(&self) -> bool {
+        self.shares.is_empty() && self.releases.is_empty()
+    }
+}
+
+/// What goes on every cluster, found in one pass over shares and releases.
+#[derive(Debug)]
+pub struct Plan {
+    /// Per cluster, parallel to `Model::clusters`.
+    pub clusters: Vec<ClusterPlan>,
+}
+
+impl Plan {
+    /// Groups shares, certificates and releases by cluster, and reports names that Kubernetes
+    /// would refuse (namespaces, Secret names).
+    pub fn new(model: &Model, diags: &mut Diagnostics) -> Self {
+        let mut clusters: Vec<ClusterPlan> = model.clusters.iter().map(|_| ClusterPlan::default()).collect();
+        let mut placed = vec![false; model.services.len()];
+        for (i, share) in model.placement.shares.iter().enumerate() {
+            let Some(cp) = clusters.get_mut(share.cluster) else { continue };
+            cp.shares.push(i);
+            let s = &model.services[share.service];
+            placed[share.service] = true;
+            if let Some(c) = s.certificate {
+                cp.certificates.entry(c).or_default().insert(s.namespace.clone());
+            }
+        }
+        for (ri, r) in model.releases.iter().enumerate() {
+            for &c in &r.clusters {
+                let Some(cp) = clusters.get_mut(c) else { continue };
+                cp.releases.push(ri);
+                if let Some(cert) = r.certificate {
+                    cp.certificates.entry(cert).or_default().insert(r.namespace.clone());
+                }
+            }
+            check_name(&r.namespace, dns_label, "namespace", &r.meta.address.to_string(), r.meta.span, diags);
+        }
+        for (si, s) in model.services.iter().enumerate() {
+            if placed[si] {
+                check_name(&s.namespace, dns_label, "namespace", &s.meta.address.to_string(), s.meta.span, diags);
+            }
+        }
+        let plan = Plan { clusters };
+        for ci in plan.certificates() {
+            let cert = &model.certificates[ci];
+            check_name(
+                &cert.secret_name,
+                dns_subdomain,
+                "secret_name",
+                &cert.meta.address.to_string(),
+                cert.meta.span,
+                diags,
+            );
+        }
+        plan
+    }
+
+    /// Every certificate in use on some cluster, each once.
+    pub fn certificates(&self) -> BTreeSet<usize> {
+        self.clusters.iter().flat_map(|c| c.certificates.keys().copied()).collect()
+    }
+}
+
+fn dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn dns_subdomain(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(dns_label)
+}
+
+fn check_name(name: &str, valid: fn(&str) -> bool, what: &str, owner: &str, span: Span, diags: &mut Diagnostics) {
+    if !valid(name) {
+        diags.push(
+            Diagnostic::error(&codes::SCHEMA_NAME, span, format!("{owner} has an invalid {what} {name:?}: Kubernetes wants a DNS name"))
+                .with_label(format!("this {what}"))
+                .with_help("use lower-case letters, digits and '-' (and '.' between labels of a Secret name), starting and ending alphanumeric"),
+        );
+    }
+}
+
+/// One file of a chart.
+struct File {
+    path: String,
+    contents: Vec<u8>,
+    secret: bool,
+    template: bool,
+}
+
+/// Renders the chart of every cluster that runs something, and reports charts over Helm's
+/// release size limit.
+pub fn render_all(model: &Model, plan: &Plan, issued: &Issued, diags: &mut Diagnostics) -> OutputTree {
+    let mut tree = OutputTree::new();
+    for (c, cp) in plan.clusters.iter().enumerate() {
+        if cp.is_empty() {
+            continue;
+        }
+        let cluster = &model.clusters[c];
+        let files = render_cluster(model, c, cp, issued);
+        let sizes: Vec<ChartFile<'_>> = files
+            .iter()
+            .map(|f| ChartFile { contents: &f.contents, template: f.template, inlined: f.secret })
+            .collect();
+        let bytes = release_bytes(&sizes);
+        if bytes > RELEASE_LIMIT {
+            diags.push(
+                Diagnostic::error(&codes::HELM_SIZE, cluster.meta.span, format!(
+                    "the chart of cluster {} would make a Helm release of about {} KiB, over Helm's 1 MiB limit",
+                    cluster.meta.name,
+                    bytes >> 10
+                ))
+                .with_label(format!("{} service shares and {} releases on this cluster", cp.shares.len(), cp.releases.len()))
+                .with_help("split the workload: place some services on another cluster (each cluster gets its own chart), or move releases or shrink their values"),
+            );
+        }
+        for f in files {
+            let path = format!("{}/{}", cluster.meta.name, f.path);
+            if f.secret { tree.add_secret(path, f.contents) } else { tree.add(path, f.contents) }
+        }
+    }
+    if !tree.is_empty() {
+        tree.add("README.md", README);
+    }
+    tree
+}
+
+const README: &str = "\
+# Helm charts rendered by berth
+
+One chart per cluster: `helm/<cluster>/`. Its templates are plain manifests of the services
+placed there (their share of the replicas), their Services, PodDisruptionBudgets and TLS
+Secrets; `release` blocks are chart dependencies with their values in values.yaml.
+
+Certificates of `ca` issuers are issued by berth on every build. Their files are not in this
+directory: berth writes them to its secrets directory (mode 0600, `OUT.secrets` by default).
+Before installing, copy them into the chart, where the Secret templates read them:
+
+    cp -r OUT.secrets/helm/<cluster>/files OUT/helm/<cluster>/
+    helm dependency build OUT/helm/<cluster>      # only if Chart.yaml has dependencies
+    helm upgrade --install <cluster> OUT/helm/<cluster> --namespace berth --create-namespace
+
+Objects carry their own namespaces; the chart creates them (and keeps them on uninstall).
+Vault certificates come through External Secrets (`ExternalSecret`), cert-manager ones through
+`Certificate` objects: those operators must run on the cluster.
+";
+
+fn render_cluster(model: &Model, c: usize, cp: &ClusterPlan, issued: &Issued) -> Vec<File> {
+    let cluster = &model.clusters[c];
+    let mut labels = cluster.pod_labels.clone();
+    labels.insert(CLUSTER_LABEL.to_string(), cluster.meta.name.clone());
+    let mut files = Vec::new();
+    let mut add =
+        |path: String, contents: Vec<u8>, template: bool| files.push(File { path, contents, secret: false, template });
+
+    let releases: Vec<&Release> = cp.releases.iter().map(|&r| &model.releases[r]).collect();
+    add("Chart.yaml".into(), chart_yaml(model, c, &releases).into_bytes(), false);
+    add("values.yaml".into(), values_yaml(&releases).into_bytes(), false);
+
+    let mut namespaces = BTreeSet::new();
+    for &si in &cp.shares {
+        let share = &model.placement.shares[si];
+        let s = &model.services[share.service];
+        namespaces.insert(s.namespace.as_str());
+        add(
+            format!("templates/service-{}.yaml", s.meta.name),
+            yaml::documents(&share_objects(model, share, &labels)).into_bytes(),
+            true,
+        );
+    }
+    namespaces.extend(releases.iter().map(|r| r.namespace.as_str()));
+    let mut berth_issued = Vec::new();
+    for (&ci, nss) in &cp.certificates {
+        let objects: Vec<Value> = nss.iter().map(|ns| tls::object(model, ci, ns, &labels)).collect();
+        add(
+            format!("templates/certificate-{}.yaml", model.certificates[ci].meta.name),
+            yaml::documents(&objects).into_bytes(),
+            true,
+        );
+        let by_ca =
+            model.issuers.get(model.certificates[ci].issuer).is_some_and(|i| matches!(i.kind, IssuerKind::Ca { .. }));
+        if by_ca {
+            berth_issued.push(ci);
+        }
+    }
+    let ns_objects: Vec<Value> = namespaces
+        .iter()
+        .filter(|ns| **ns != "default" && !ns.starts_with("kube-"))
+        .map(|ns| {
+            let mut annotations = address_annotation(&cluster.meta.address.to_string());
+            annotations.insert("helm.sh/resource-policy".into(), json!("keep"));
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": merge(&labels, &[]), "annotations": annotations}})
+        })
+        .collect();
+    if !ns_objects.is_empty() {
+        add("templates/namespaces.yaml".into(), yaml::documents(&ns_objects).into_bytes(), true);
+    }
+    if !berth_issued.is_empty() {
+        add("templates/NOTES.txt".into(), notes(&cluster.meta.name).into_bytes(), true);
+    }
+    for ci in berth_issued {
+        if let Some(f) = issued.get(ci) {
+            for (name, pem) in f.by_name() {
+                files.push(File {
+                    path: tls::file_path(model, ci, name),
+                    contents: pem.as_bytes().to_vec(),
+                    secret: true,
+                    template: false,
+                });
+            }
+        }
+    }
+    files
+}
+
+fn notes(cluster: &str) -> String {
+    format!(
+        "berth's workloads for cluster {cluster} are installed.\n\
+         {{{{- if not (.Files.Glob \"files/**\") }}}}\n\
+         WARNING: the TLS Secrets of this release are empty. berth writes the certificates it issues\n\
+         to its secrets directory: copy SECRETS/helm/{cluster}/files into the chart and upgrade.\n\
+         {{{{- end }}}}\n"
+    )
+}
+
+fn chart_yaml(model: &Model, c: usize, releases: &[&Release]) -> String {
+    let cluster = &model.clusters[c];
+    let mut chart = Map::new();
+    chart.insert("apiVersion".into(), json!("v2"));
+    chart.insert("name".into(), json!(cluster.meta.name));
+    chart.insert("description".into(), json!(format!("The workloads berth places on cluster {}.", cluster.meta.name)));
+    chart.insert("type".into(), json!("application"));
+    chart.insert("version".into(), json!(CHART_VERSION));
+    if let Some(v) = kube_version(&cluster.version) {
+        chart.insert("kubeVersion".into(), json!(v));
+    }
+    chart.insert("annotations".into(), Value::Object(address_annotation(&cluster.meta.address.to_string())));
+    if !releases.is_empty() {
+        chart.insert("dependencies".into(), releases.iter().map(|r| dependency(r)).collect());
+    }
+    yaml::to_string(&Value::Object(chart))
+}
+
+/// `>= MAJOR.MINOR.PATCH-0` for a cluster version like `1.31`, so that Helm also accepts
+/// provider builds (`v1.31.2-eks-...`).
+fn kube_version(version: &str) -> Option<String> {
+    let parts: Vec<&str> = version.trim_start_matches('v').split('.').collect();
+    if parts.is_empty()
+        || parts.len() > 3
+        || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let get = |i: usize| parts.get(i).copied().unwrap_or("0");
+    Some(format!(">= {}.{}.{}-0", get(0), get(1), get(2)))
+}
+
+/// A release as a chart dependency, aliased to the release's name.
+fn dependency(r: &Release) -> Value {
+    let (name, repository) = chart_source(&r.chart);
+    json!({"name": name, "version": r.version.as_deref().unwrap_or("*"), "repository": repository, "alias": r.meta.name})
+}
+
+/// The chart name and repository of a `chart` reference.
+fn chart_source(chart: &str) -> (String, String) {
+    let chart = chart.trim_end_matches('/');
+    if let Some(name) = chart.strip_prefix("stdlib/") {
+        return (name.to_string(), STDLIB_REPOSITORY.to_string());
+    }
+    let (dir, name) = chart.rsplit_once('/').unwrap_or(("", chart));
+    if chart.contains("://") {
+        (name.to_string(), dir.to_string())
+    } else {
+        (name.to_string(), format!("file://{chart}"))
+    }
+}
+
+fn values_yaml(releases: &[&Release]) -> String {
+    let mut out = String::from("# Values of the chart's dependencies, under the names of their `release` blocks.\n");
+    if releases.is_empty() {
+        out.push_str("# This chart has none: its templates are plain manifests and take no values.\n");
+        return out;
+    }
+    let values: Map<String, Value> = releases
+        .iter()
+        .map(|r| (r.meta.name.clone(), if r.values.is_null() { json!({}) } else { r.values.to_json() }))
+        .collect();
+    out.push_str(&yaml::to_string(&Value::Object(values)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chart_references() {
+        assert_eq!(chart_source("stdlib/mongodb"), ("mongodb".into(), "@berth-stdlib".into()));
+        assert_eq!(
+            chart_source("oci://registry.example.com/charts/redis"),
+            ("redis".into(), "oci://registry.example.com/charts".into())
+        );
+        assert_eq!(chart_source("./charts/app"), ("app".into(), "file://./charts/app".into()));
+    }
+
+    #[test]
+    fn kube_versions() {
+        assert_eq!(kube_version("1.31").as_deref(), Some(">= 1.31.0-0"));
+        assert_eq!(kube_version("v1.30.2").as_deref(), Some(">= 1.30.2-0"));
+        assert_eq!(kube_version("latest"), None);
+    }
+
+    #[test]
+    fn names() {
+        assert!(dns_label("svc-0000") && !dns_label("Svc") && !dns_label("-a") && !dns_label(""));
+        assert!(dns_subdomain("a.b-c") && !dns_subdomain("a..b"));
+    }
+}
