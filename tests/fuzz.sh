@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Bounded fuzzing of parse + resolve + check + graph:  tests/fuzz.sh [SECONDS] [TARGET]
 # Installs cargo-fuzz if needed. cargo fuzz wants nightly flags: RUSTC_BOOTSTRAP lets the one
-# stable toolchain here accept them. The seed corpus is tests/fuzz/corpus/<target>/; new
-# inputs go to a scratch copy, so a run leaves the repository unchanged.
+# stable toolchain here accept them. Seeds: tests/fuzz/corpus/<target>/ (small specs and
+# minimised findings) plus the examples, stdlib modules and tests/bad at run time; new inputs
+# go to a scratch copy, so a run leaves the repository unchanged.
 set -euo pipefail
 secs="${1:-60}" target="${2:-parse_check}"
 cd "$(dirname "$0")/fuzz"
@@ -10,5 +11,8 @@ command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --qui
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp -r "corpus/$target/." "$work/"
+for f in ../../examples/*/*.hcl ../../stdlib/modules/*/*.hcl ../bad/*.hcl; do
+  cp "$f" "$work/$(echo "$f" | tr / _)"
+done
 RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none "$target" "$work" -- \
   -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 2>&1 | tail -n 25

@@ -1,9 +1,9 @@
-# Seed 000 as first asked: ESW Central's EKS cluster with 4 x1.32xlarge nodes running the
-# 1,400-replica portal. On EKS an x1.32xlarge runs at most 8 ENIs x (30 IPv4 - 1) + 2 = 234
-# pods, so 4 nodes hold 936 pods, not 1,400 (350 per node); as a Xen type it cannot use prefix
-# delegation. examples/esw-central runs 6 nodes instead.
+# Seed 000 as first asked: ESW Central's EKS cluster (examples/esw-central) with 4
+# x1.32xlarge nodes running the 1,400-replica portal. On EKS an x1.32xlarge runs at most
+# 8 ENIs x (30 IPv4 - 1) + 2 = 234 pods, so 4 nodes hold 936 pods, not 1,400 (350 per node);
+# as a Xen type it cannot use prefix delegation. The example runs 6 nodes instead.
 
-cluster "esw-central" { # expect: error capacity::pods-per-node
+cluster "central" { # expect: error capacity::pods-per-node
   version = "1.31"
   region  = "us-east-1"
   subnets = ["subnet-central-0", "subnet-central-1", "subnet-central-2"]
@@ -26,6 +26,6 @@ service "portal" {
   memory   = "512Mi"
 
   placement {
-    clusters = [cluster.esw-central]
+    clusters = [cluster.central]
   }
 }

@@ -18,6 +18,6 @@ service "Payments_API" { # expect: error schema::name
   image    = "registry.pay.internal/payments-api:2.3.0"
 
   placement {
-    clusters = [cluster.Payments_API == null ? cluster.web : cluster.web]
+    clusters = [cluster.web]
   }
 }

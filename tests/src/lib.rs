@@ -18,7 +18,11 @@ pub fn berth_bin() -> PathBuf {
     }
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
     let bin = target.join("debug").join("berth");
-    assert!(bin.exists(), "{} is missing: run `cargo build -p berth` first (the README's test command does)", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p berth` first (the README's test command does)",
+        bin.display()
+    );
     bin
 }
 
@@ -58,7 +62,10 @@ impl berth_resolve::Loader for DiskLoader {
             .filter(|n| n.ends_with(".hcl"))
             .collect();
         names.sort();
-        names.into_iter().map(|n| std::fs::read_to_string(p.join(&n)).map(|t| (format!("{path}/{n}"), t)).map_err(|e| e.to_string())).collect()
+        names
+            .into_iter()
+            .map(|n| std::fs::read_to_string(p.join(&n)).map(|t| (format!("{path}/{n}"), t)).map_err(|e| e.to_string()))
+            .collect()
     }
 }
 
@@ -79,14 +86,18 @@ pub fn compile(spec: &str, var_files: &[&str]) -> (berth_model::Model, berth_mod
     diags.extend(more);
     let (graph, more) = berth_graph::build(&model);
     diags.extend(more);
-    let errors: Vec<String> = diags.iter().filter(|d| d.is_error()).map(|d| format!("{}: {}", d.code.name, d.message)).collect();
+    let errors: Vec<String> =
+        diags.iter().filter(|d| d.is_error()).map(|d| format!("{}: {}", d.code.name, d.message)).collect();
     assert!(errors.is_empty(), "{spec} has errors: {errors:#?}");
     (model, graph)
 }
 
 /// The directory of the real tools installed by tests/setup.sh.
 pub fn tools() -> PathBuf {
-    let dir = std::env::var_os("BERTH_TOOLS").map_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/berth-tools"), PathBuf::from);
+    let dir = std::env::var_os("BERTH_TOOLS").map_or_else(
+        || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/berth-tools"),
+        PathBuf::from,
+    );
     assert!(dir.join("venv/bin/python").exists(), "{} lacks the test tools: run tests/setup.sh", dir.display());
     dir
 }
