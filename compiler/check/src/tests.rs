@@ -135,3 +135,45 @@ container "db" {
         ["volume::balance: host.h.volume.fast carries 6000 IOPS of demand but delivers 5000 (containers db-0, db-2)"]
     );
 }
+
+/// Three clusters with room to spare and two services, the first with `replicas` pods.
+fn two_services(strategy: &str, replicas: u64) -> String {
+    let mut spec = String::new();
+    for c in ["a", "b", "c"] {
+        spec.push_str(&format!(
+            "cluster \"{c}\" {{\n  version = \"1.31\"\n  region = \"eu-west-1\"\n  subnets = [\"s\"]\n  max_pods = 1000\n  node_pool \"p\" {{\n    instance_type = \"m6i.8xlarge\"\n    min = 10\n    max = 10\n  }}\n}}\n"
+        ));
+    }
+    for (name, n) in [("grows", replicas), ("other", 30)] {
+        spec.push_str(&format!(
+            "service \"{name}\" {{\n  replicas = {n}\n  image = \"r/{name}:1\"\n  placement {{\n    clusters = [cluster.a, cluster.b, cluster.c]\n    strategy = \"{strategy}\"\n  }}\n}}\n"
+        ));
+    }
+    spec
+}
+
+fn shares_of(model: &berth_model::Model, service: usize) -> Vec<(usize, u64)> {
+    model.shares_of(service).map(|s| (s.cluster, s.replicas)).collect()
+}
+
+#[test]
+fn spread_keeps_other_services_in_place_when_one_grows() {
+    let (before, d1) = run(&two_services("spread", 10));
+    let (after, d2) = run(&two_services("spread", 400));
+    assert!(d1.is_empty() && d2.is_empty(), "{d1:?} {d2:?}");
+    assert_eq!(shares_of(&before, 0), vec![(0, 4), (1, 3), (2, 3)]);
+    assert_eq!(shares_of(&after, 0), vec![(0, 134), (1, 133), (2, 133)]);
+    assert_eq!(shares_of(&before, 1), shares_of(&after, 1));
+    assert_eq!(shares_of(&after, 1), vec![(0, 10), (1, 10), (2, 10)]);
+}
+
+#[test]
+fn fill_keeps_earlier_services_in_place_when_a_later_one_grows() {
+    let mut grown = two_services("fill", 10);
+    grown = grown.replace("replicas = 30", "replicas = 2500");
+    let (before, _) = run(&two_services("fill", 10));
+    let (after, d) = run(&grown);
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(shares_of(&before, 0), shares_of(&after, 0));
+    assert_eq!(shares_of(&after, 1), vec![(0, 990), (1, 1000), (2, 510)]);
+}

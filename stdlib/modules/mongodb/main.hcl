@@ -56,8 +56,8 @@ variable "wait_for" {
 
 variable "env" {
   description = "Extra environment; RESTORE_FROM names the blob-storage snapshot to restore."
-  type    = map(string)
-  default = {}
+  type        = map(string)
+  default     = {}
 }
 
 certificate "tls" {
