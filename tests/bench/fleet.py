@@ -72,8 +72,8 @@ def main():
             results = {k: [] for k in cmds}
             for _ in range(a.runs):
                 for name, cmd in cmds.items():
-                    if name == "berth build":
-                        shutil.rmtree(out, ignore_errors=True)
+                    # Every tool writes into an empty directory, as on a first build.
+                    shutil.rmtree(cmd[-1] if name.startswith("peer") else out, ignore_errors=True)
                     results[name].append(measure(cmd))
             row = {"scale": s}
             for name, rs in results.items():
