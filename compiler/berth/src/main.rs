@@ -345,7 +345,8 @@ enum TerraformFormat {
     Json,
 }
 
-/// Runs every emitter; berth's own graph and placement reports go beside the targets.
+/// Runs every emitter; berth's placement report goes beside the targets (`berth graph` prints
+/// the graph).
 fn emit(
     model: &Model,
     graph: &ResourceGraph,
@@ -355,8 +356,6 @@ fn emit(
     let mut tree = OutputTree::new();
     let mut diags = Diagnostics::new();
     let timer = Timer::from_env();
-    tree.add("berth/graph.json", berth_graph::render(graph, berth_graph::Format::Json));
-    timer.lap("graph.json");
     tree.add("berth/placement.json", berth_check::placement_report(model));
     timer.lap("placement.json");
     let input = EmitInput { model, graph };

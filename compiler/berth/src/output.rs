@@ -42,17 +42,19 @@ fn replace_dir(out: &Path, files: &[(&str, &[u8])], mode: u32) -> std::io::Resul
         fs::remove_dir_all(&staging)?;
     }
     let result = (|| {
+        // Files come in path order, so each directory is created once, before its files.
+        let mut made: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
         for (path, contents) in files {
             let target = staging.join(path);
-            if let Some(dir) = target.parent() {
+            if let Some(dir) = target.parent()
+                && !made.contains(dir)
+            {
                 fs::create_dir_all(dir)?;
+                made.insert(dir.to_path_buf());
             }
             let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(&target)?;
             f.write_all(contents)?;
         }
-        // One flush of the file system for the whole tree instead of an fsync per file: the
-        // files are durable before the rename below makes them visible.
-        rustix::fs::syncfs(fs::File::open(&staging)?)?;
         if mode == 0o600 {
             fs::set_permissions(&staging, fs::Permissions::from_mode(0o700))?;
         }

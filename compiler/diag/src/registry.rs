@@ -205,6 +205,9 @@ registry! {
     CERTIFICATE_ISSUE = "certificate::issue", "certificate cannot be issued",
         "berth issues the certificates of `ca` issuers itself (a CA per issuer and build, leaf keys kept in the secrets directory); this certificate could not be built, typically because a DNS name is not a valid SAN.",
         "Give the certificate valid DNS names (letters, digits, '-', '.', an optional leading `*.`).";
+    DOCKER_USER_DATA = "docker::user-data", "cloud-init over EC2's user-data limit",
+        "A Docker host's cloud-init carries its daemon.json, sysctl file and compose file (compressed) to the machine as EC2 user data, which holds at most 16 KB.",
+        "Place fewer containers on the host, or spread them over more hosts.";
     IMAGE_LAYERS = "image::layers", "image layers out of order or too many",
         "Overlay filesystems stack at most about 125 layers, and a layer that changes more often placed below one that changes less defeats caching.",
         "Order layers from stable to fast-changing and merge layers to stay under the limit.";

@@ -15,13 +15,18 @@ use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, U
 use hcl_edit::structure::{Attribute, Block, Body as HclBody};
 use hcl_edit::template::{Directive, Element, Template};
 use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// Marks an evaluation that failed; its diagnostic has already been reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Reported;
 
 type R = Result<Value, Reported>;
+
+/// The instances of a resource declaration, shared by every reference to it.
+type Instances = Result<Rc<[usize]>, Reported>;
 
 /// Longest collection or string the evaluator builds.
 const MAX_ELEMENTS: usize = 10_000_000;
@@ -86,7 +91,6 @@ struct ModInst {
 struct Inst {
     modinst: usize,
     decl: usize,
-    address: Address,
     binding: Option<Binding>,
     root: usize,
 }
@@ -121,13 +125,23 @@ enum BindingSource {
     Call(usize),
 }
 
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
-enum MemoKey {
-    Local(usize, String),
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum MemoKey<'p> {
+    Local(usize, &'p str),
     Attr(usize, usize),
-    Output(usize, String),
+    Output(usize, &'p str),
     Expand(usize, usize),
     Calls(usize, usize),
+}
+
+/// What a value being computed is, for cycle and depth messages; rendered only for those, so
+/// evaluating an attribute formats nothing.
+#[derive(Clone, Copy)]
+enum Desc<'p> {
+    /// `PREFIX.NAME`: `local.x`, `output.x`, `module.x`, `service.api`.
+    Named(&'p str, &'p str),
+    /// An attribute of an object: `service.api.image`.
+    Attr(usize, &'p str),
 }
 
 struct Evaluator<'p> {
@@ -138,15 +152,19 @@ struct Evaluator<'p> {
     insts: Vec<Inst>,
     objs: Vec<Obj<'p>>,
     /// Expanded instances per (module instance, resource decl).
-    expanded: HashMap<(usize, usize), Result<Vec<usize>, Reported>>,
+    expanded: HashMap<(usize, usize), Instances>,
+    /// Instance by key per (module instance, resource decl), built on the first `kind.label[key]`.
+    by_key: HashMap<(usize, usize), HashMap<Key, usize>>,
     /// Expanded nested blocks per (object, block pointer): child objects.
     nested: HashMap<(usize, usize), Result<Vec<usize>, Reported>>,
     /// Module instances per (module instance, call index).
     called: HashMap<(usize, usize), Result<Vec<usize>, Reported>>,
-    memo: HashMap<MemoKey, (R, Vec<usize>)>,
-    in_progress: Vec<(MemoKey, String, Span)>,
+    /// Values computed once and possibly needed again, with the instances they refer to.
+    /// Attributes leave it when they are moved into the output (see [`Evaluator::eval_body`]).
+    memo: HashMap<MemoKey<'p>, (R, Vec<usize>)>,
+    in_progress: Vec<(MemoKey<'p>, Desc<'p>, Span)>,
     refs: Vec<Vec<usize>>,
-    bindings: Vec<(String, Value)>,
+    bindings: Vec<(&'p str, Value)>,
     diags: Diagnostics,
     sensitive: Vec<String>,
     /// Where each variable's value was given (module instance, name), for validation errors.
@@ -162,6 +180,7 @@ pub(crate) fn evaluate(program: &Program, sources: &Sources, inputs: &Inputs, di
         insts: Vec::new(),
         objs: Vec::new(),
         expanded: HashMap::default(),
+        by_key: HashMap::default(),
         nested: HashMap::default(),
         called: HashMap::default(),
         memo: HashMap::default(),
@@ -578,7 +597,8 @@ impl<'p> Evaluator<'p> {
             match item {
                 DeclRef::Resource(decl) => {
                     let Ok(insts) = self.expand(modinst, decl) else { continue };
-                    for inst in insts {
+                    out.reserve(insts.len());
+                    for &inst in insts.iter() {
                         if let Some(resource) = self.build_resource(inst) {
                             out.push(resource);
                         }
@@ -644,10 +664,10 @@ impl<'p> Evaluator<'p> {
         let mut refs = self.refs.pop().unwrap_or_default();
         refs.sort_unstable();
         refs.dedup();
-        let references = refs.into_iter().filter(|&r| r != inst).map(|r| self.insts[r].address.clone()).collect();
+        let references = refs.into_iter().filter(|&r| r != inst).map(|r| self.inst_address(r).clone()).collect();
         Some(Resource {
             schema,
-            address: self.insts[inst].address.clone(),
+            address: self.inst_address(inst).clone(),
             name,
             span: block_header_span(file, block),
             body,
@@ -672,12 +692,18 @@ impl<'p> Evaluator<'p> {
                 if meta {
                     continue;
                 }
-                let Ok(value) = self.attr_value(obj, attr) else {
+                let Ok(value) = self.take_attr_value(obj, attr) else {
                     out.failed.push(key.to_string());
                     continue;
                 };
+                // Known attributes share their schema's name; unknown ones (reported by the
+                // check stage) own theirs.
+                let name = match self.objs[obj].schema.and_then(|s| s.attr(key)) {
+                    Some(a) => Cow::Borrowed(a.name),
+                    None => Cow::Owned(key.to_string()),
+                };
                 out.attrs.push(Attr {
-                    name: key.to_string(),
+                    name,
                     name_span: span_of(file, &attr.key),
                     value,
                     span: span_of(file, &attr.value),
@@ -717,7 +743,7 @@ impl<'p> Evaluator<'p> {
     }
 
     fn output_value(&mut self, modinst: usize, block: &'p Block, file: FileId) -> R {
-        let name = block.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default();
+        let name = block.labels.first().map_or("", |l| l.as_str());
         let Some(expr) = attr_expr(block, "value") else {
             self.diags.push(
                 Diagnostic::error(
@@ -732,15 +758,13 @@ impl<'p> Evaluator<'p> {
         };
         let scope = Scope { modinst, file, obj: None, binding: BindingSource::None };
         let span = span_of(file, expr);
-        self.memoized(MemoKey::Output(modinst, name.clone()), format!("output.{name}"), span, |ev| {
-            ev.expr(expr, &scope)
-        })
+        self.memoized(MemoKey::Output(modinst, name), Desc::Named("output", name), span, |ev| ev.expr(expr, &scope))
     }
 
     // ----- instances ----------------------------------------------------------------------
 
     /// The instances of a resource declaration in a module instance.
-    fn expand(&mut self, modinst: usize, decl: usize) -> Result<Vec<usize>, Reported> {
+    fn expand(&mut self, modinst: usize, decl: usize) -> Instances {
         if let Some(r) = self.expanded.get(&(modinst, decl)) {
             return r.clone();
         }
@@ -749,7 +773,7 @@ impl<'p> Evaluator<'p> {
         let (schema, block, file, label) = (d.schema, d.block, d.file, d.label);
         let scope = Scope { modinst, file, obj: None, binding: BindingSource::None };
         let key = MemoKey::Expand(modinst, decl);
-        let desc = format!("{}.{label}", schema.name);
+        let desc = Desc::Named(schema.name, label);
         let span = block_header_span(file, block);
         let bindings = self.with_cycle_guard(key, desc, span, |ev| ev.bindings_of(&block.body, file, &scope));
         let result = bindings.map(|bindings| {
@@ -765,13 +789,13 @@ impl<'p> Evaluator<'p> {
                     body: &block.body,
                     schema: Some(schema),
                     file,
-                    address: address.clone(),
+                    address,
                     binding: None,
                 });
-                self.insts.push(Inst { modinst, decl, address, binding, root: obj });
+                self.insts.push(Inst { modinst, decl, binding, root: obj });
                 out.push(inst);
             }
-            out
+            Rc::from(out)
         });
         self.expanded.insert((modinst, decl), result.clone());
         result
@@ -947,7 +971,7 @@ impl<'p> Evaluator<'p> {
         let (label, block, file, target) = (c.label, c.block, c.file, c.target);
         let scope = Scope { modinst, file, obj: None, binding: BindingSource::None };
         let span = block_header_span(file, block);
-        let result = self.with_cycle_guard(MemoKey::Calls(modinst, call), format!("module.{label}"), span, |ev| {
+        let result = self.with_cycle_guard(MemoKey::Calls(modinst, call), Desc::Named("module", label), span, |ev| {
             let bindings = ev.bindings_of(&block.body, file, &scope)?;
             let var_names: Vec<&'p str> = ev.decls[target].variables.iter().map(|v| v.name).collect();
             for attr in block.body.attributes() {
@@ -1006,20 +1030,20 @@ impl<'p> Evaluator<'p> {
     /// reported with its path.
     fn with_cycle_guard<T>(
         &mut self,
-        key: MemoKey,
-        desc: String,
+        key: MemoKey<'p>,
+        desc: Desc<'p>,
         span: Span,
         compute: impl FnOnce(&mut Self) -> Result<T, Reported>,
     ) -> Result<T, Reported> {
         if let Some(pos) = self.in_progress.iter().position(|(k, _, _)| *k == key) {
-            let mut path: Vec<&str> = self.in_progress[pos..].iter().map(|(_, d, _)| d.as_str()).collect();
-            path.push(&desc);
+            let mut path: Vec<String> = self.in_progress[pos..].iter().map(|(_, d, _)| self.describe(*d)).collect();
+            path.push(self.describe(desc));
             let mut diag =
                 Diagnostic::error(&codes::REF_CYCLE, self.in_progress[pos].2, format!("cycle: {}", path.join(" -> ")))
                     .with_label("this value depends on itself")
                     .with_help("compute one of the values on the path from something else");
             for (_, d, s) in &self.in_progress[pos + 1..] {
-                diag = diag.with_note(*s, format!("{d} is on the cycle"));
+                diag = diag.with_note(*s, format!("{} is on the cycle", self.describe(*d)));
             }
             self.diags.push(diag);
             return Err(Reported);
@@ -1029,7 +1053,7 @@ impl<'p> Evaluator<'p> {
                 Diagnostic::error(
                     &codes::EVAL_LIMIT,
                     span,
-                    format!("{desc} is computed from a chain of more than {MAX_DEPTH} values"),
+                    format!("{} is computed from a chain of more than {MAX_DEPTH} values", self.describe(desc)),
                 )
                 .with_label("chain too deep")
                 .with_help("compute the value more directly, with fewer values in between"),
@@ -1042,15 +1066,25 @@ impl<'p> Evaluator<'p> {
         result
     }
 
+    /// The text of a description, for messages.
+    fn describe(&self, desc: Desc<'p>) -> String {
+        match desc {
+            Desc::Named(prefix, name) => format!("{prefix}.{name}"),
+            Desc::Attr(obj, name) => format!("{}.{name}", self.objs[obj].address),
+        }
+    }
+
     /// Computes a value once; later uses get the same value and its references.
-    fn memoized(&mut self, key: MemoKey, desc: String, span: Span, compute: impl FnOnce(&mut Self) -> R) -> R {
+    fn memoized(&mut self, key: MemoKey<'p>, desc: Desc<'p>, span: Span, compute: impl FnOnce(&mut Self) -> R) -> R {
         if let Some((value, refs)) = self.memo.get(&key) {
-            let (value, refs) = (value.clone(), refs.clone());
-            self.note_refs(&refs);
+            let value = value.clone();
+            if let Some(top) = self.refs.last_mut() {
+                top.extend_from_slice(refs);
+            }
             return value;
         }
         self.refs.push(Vec::new());
-        let value = self.with_cycle_guard(key.clone(), desc, span, compute);
+        let value = self.with_cycle_guard(key, desc, span, compute);
         let mut refs = self.refs.pop().unwrap_or_default();
         if value.is_err() {
             refs.clear();
@@ -1086,10 +1120,43 @@ impl<'p> Evaluator<'p> {
 
     fn attr_value(&mut self, obj: usize, attr: &'p Attribute) -> R {
         let scope = self.obj_scope(obj);
-        let desc = format!("{}.{}", self.objs[obj].address, attr.key.as_str());
+        let desc = Desc::Attr(obj, attr.key.as_str());
         let span = span_of(scope.file, &attr.value);
         let key = MemoKey::Attr(obj, attr as *const Attribute as usize);
         self.memoized(key, desc, span, |ev| ev.expr(&attr.value, &scope))
+    }
+
+    /// The value of an attribute for the output, which takes it: a value already computed
+    /// (because something referred to it) leaves the memo, and one not yet computed is not
+    /// stored. Failures stay, so they are reported once. Anything that refers to the attribute
+    /// later computes it again, to the same value: evaluation is pure.
+    fn take_attr_value(&mut self, obj: usize, attr: &'p Attribute) -> R {
+        let key = MemoKey::Attr(obj, attr as *const Attribute as usize);
+        match self.memo.get(&key) {
+            Some((Err(_), _)) => return Err(Reported),
+            Some(_) => {
+                let (value, refs) = self.memo.remove(&key).expect("present");
+                self.note_refs(&refs);
+                return value;
+            }
+            None => {}
+        }
+        let scope = self.obj_scope(obj);
+        let span = span_of(scope.file, &attr.value);
+        self.refs.push(Vec::new());
+        let value =
+            self.with_cycle_guard(key, Desc::Attr(obj, attr.key.as_str()), span, |ev| ev.expr(&attr.value, &scope));
+        let refs = self.refs.pop().unwrap_or_default();
+        match value {
+            Ok(value) => {
+                self.note_refs(&refs);
+                Ok(value)
+            }
+            Err(Reported) => {
+                self.memo.insert(key, (Err(Reported), Vec::new()));
+                Err(Reported)
+            }
+        }
     }
 
     /// Resolves `ops` against an object: nested blocks, then an attribute. Returns the value
@@ -1431,17 +1498,17 @@ impl<'p> Evaluator<'p> {
                 ));
             }
         };
-        let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_string());
-        let value_var = f.intro.value_var.as_str().to_string();
+        let key_var = f.intro.key_var.as_ref().map(|k| k.as_str());
+        let value_var = f.intro.value_var.as_str();
         let mut list = Vec::new();
         let mut map: BTreeMap<String, Value> = BTreeMap::new();
         let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for (k, v) in pairs {
             let depth = self.bindings.len();
-            if let Some(kv) = &key_var {
-                self.bindings.push((kv.clone(), k));
+            if let Some(kv) = key_var {
+                self.bindings.push((kv, k));
             }
-            self.bindings.push((value_var.clone(), v));
+            self.bindings.push((value_var, v));
             let result = self.for_item(f, sc, span, &mut list, &mut map, &mut groups);
             self.bindings.truncate(depth);
             result?;
@@ -1543,9 +1610,9 @@ impl<'p> Evaluator<'p> {
                         for (k, v) in pairs {
                             let depth = self.bindings.len();
                             if let Some(kv) = &ford.for_expr.key_var {
-                                self.bindings.push((kv.as_str().to_string(), k));
+                                self.bindings.push((kv.as_str(), k));
                             }
-                            self.bindings.push((ford.for_expr.value_var.as_str().to_string(), v));
+                            self.bindings.push((ford.for_expr.value_var.as_str(), v));
                             let part = self.template(&ford.for_expr.template, sc, span);
                             self.bindings.truncate(depth);
                             out.push_str(&part?);
@@ -1705,7 +1772,7 @@ impl<'p> Evaluator<'p> {
 
     fn obj_of_address(&mut self, address: &Address) -> Option<usize> {
         let resource = address.resource();
-        let inst = self.insts.iter().position(|i| i.address == resource)?;
+        let inst = (0..self.insts.len()).position(|i| *self.inst_address(i) == resource)?;
         let mut obj = self.insts[inst].root;
         for step in &address.nested {
             let body = self.objs[obj].body;
@@ -1730,7 +1797,7 @@ impl<'p> Evaluator<'p> {
         sc: &Scope,
         span: Span,
     ) -> Result<(Value, usize), Reported> {
-        if let Some((_, v)) = self.bindings.iter().rev().find(|(n, _)| n == root) {
+        if let Some((_, v)) = self.bindings.iter().rev().find(|(n, _)| *n == root) {
             return Ok((v.clone(), 0));
         }
         let first = match ops.first().map(|o| o.value()) {
@@ -1771,7 +1838,7 @@ impl<'p> Evaluator<'p> {
                 };
                 let scope = Scope { modinst: sc.modinst, file, obj: None, binding: BindingSource::None };
                 let vspan = span_of(file, &attr.value);
-                self.memoized(MemoKey::Local(sc.modinst, name.to_string()), format!("local.{name}"), vspan, |ev| {
+                self.memoized(MemoKey::Local(sc.modinst, name), Desc::Named("local", name), vspan, |ev| {
                     ev.expr(&attr.value, &scope)
                 })
                 .map(|v| (v, 1))
@@ -1826,8 +1893,11 @@ impl<'p> Evaluator<'p> {
             other => {
                 let mut names: Vec<&str> = vec!["var", "local", "each", "count", "self", "path", "module"];
                 names.extend(schema::RESOURCES.iter().map(|r| r.name));
-                let names: Vec<String> =
-                    names.into_iter().map(String::from).chain(self.bindings.iter().map(|(n, _)| n.clone())).collect();
+                let names: Vec<String> = names
+                    .into_iter()
+                    .map(String::from)
+                    .chain(self.bindings.iter().map(|(n, _)| (*n).to_string()))
+                    .collect();
                 let mut d = Diagnostic::error(&codes::REF_UNKNOWN, span, format!("unknown name `{other}`"))
                     .with_label("not declared");
                 d = match did_you_mean(other, names.iter().map(String::as_str)) {
@@ -1931,13 +2001,14 @@ impl<'p> Evaluator<'p> {
             match ops.get(1).map(|o| o.value()) {
                 Some(TraversalOperator::Index(index)) => {
                     let key = self.expr(index, sc)?;
-                    let wanted = value_key(&key);
-                    match insts.iter().find(|&&i| self.insts[i].address.key == wanted) {
-                        Some(&i) => (i, 2),
+                    let found =
+                        value_key(&key).and_then(|wanted| self.instance_by_key(sc.modinst, decl, &insts, &wanted));
+                    match found {
+                        Some(i) => (i, 2),
                         None => {
                             let keys: Vec<String> = insts
                                 .iter()
-                                .filter_map(|&i| self.insts[i].address.key.as_ref().map(ToString::to_string))
+                                .filter_map(|&i| self.inst_address(i).key.as_ref().map(ToString::to_string))
                                 .take(8)
                                 .collect();
                             self.diags.push(
@@ -1959,10 +2030,10 @@ impl<'p> Evaluator<'p> {
                 _ => {
                     let mut map = BTreeMap::new();
                     let mut list = Vec::new();
-                    for &i in &insts {
+                    for &i in insts.iter() {
                         self.note_ref_inst(i, sc);
-                        let v = Value::reference(self.insts[i].address.clone(), Vec::new());
-                        match &self.insts[i].address.key {
+                        let v = Value::reference(self.inst_address(i).clone(), Vec::new());
+                        match &self.inst_address(i).key {
                             Some(Key::Str(k)) => {
                                 map.insert(k.clone(), v);
                             }
@@ -1978,6 +2049,25 @@ impl<'p> Evaluator<'p> {
         let root = self.insts[inst].root;
         let (value, more) = self.object_path(root, &ops[used..], span)?;
         Ok((value, used + more))
+    }
+
+    /// The instance of a resource declaration with a key, through an index built on first use.
+    fn instance_by_key(&mut self, modinst: usize, decl: usize, insts: &[usize], key: &Key) -> Option<usize> {
+        if !self.by_key.contains_key(&(modinst, decl)) {
+            let mut index = HashMap::default();
+            for &i in insts {
+                if let Some(k) = &self.inst_address(i).key {
+                    index.entry(k.clone()).or_insert(i);
+                }
+            }
+            self.by_key.insert((modinst, decl), index);
+        }
+        self.by_key[&(modinst, decl)].get(key).copied()
+    }
+
+    /// The address of a resource instance (kept by its root object).
+    fn inst_address(&self, inst: usize) -> &Address {
+        &self.objs[self.insts[inst].root].address
     }
 
     fn decl_is_expanded(&self, module: usize, decl: usize) -> bool {

@@ -14,6 +14,7 @@ mod types;
 use berth_diag::{Diagnostics, FileId, Sources, Span};
 use berth_model::schema::BlockSchema;
 use berth_model::{Address, Value};
+use std::borrow::Cow;
 
 pub use types::Type;
 
@@ -85,8 +86,8 @@ impl Body {
 /// An evaluated attribute.
 #[derive(Debug)]
 pub struct Attr {
-    /// Its name.
-    pub name: String,
+    /// Its name: the schema's own for known attributes, so that instances share it.
+    pub name: Cow<'static, str>,
     /// Where its name is.
     pub name_span: Span,
     /// Its value.

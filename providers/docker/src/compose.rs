@@ -7,87 +7,200 @@
 //! `volumes` entry `VOLUME:/path[:mode]` naming a host volume mounts the subdirectory
 //! `MOUNT/containers/NAME/path` there, and an absolute host path is mounted as written.
 
-use crate::{DATA_TARGET, daemon, networks, to_yaml};
+use crate::{DATA_TARGET, daemon, networks, yaml};
 use berth_diag::{Diagnostic, Diagnostics, codes};
 use berth_model::{Container, Host, Model, Volume};
-use serde_json::{Map, Value, json};
+use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 
-/// The host's compose file. Entries of `volumes` that name no volume of the host, and fixed
-/// addresses that cannot be given, are reported.
-pub(crate) fn render(model: &Model, h: usize, diags: &mut Diagnostics) -> String {
+/// The host's compose file, written straight into one string (services and networks in name
+/// order, every mapping's keys sorted). `on_host` lists the indices of the containers placed
+/// on host `h`, in declaration order. Entries of `volumes` that name no volume of the host,
+/// and fixed addresses that cannot be given, are reported in declaration order.
+pub(crate) fn render(model: &Model, h: usize, on_host: &[usize], diags: &mut Diagnostics) -> String {
     let host = &model.hosts[h];
-    let data: BTreeMap<usize, usize> = model.data_volumes(h).into_iter().collect();
-    let plan = networks::plan(model, h, diags);
-    let mut services = Map::new();
-    for (i, c) in model.containers_on(h) {
-        let nets = networks::of(c);
-        let nets = match plan.fixed.get(&i) {
-            Some(ip) => nets
-                .iter()
-                .enumerate()
-                .map(|(k, n)| (n.to_string(), if k == 0 { json!({ "ipv4_address": ip }) } else { json!({}) }))
-                .collect::<Map<_, _>>()
-                .into(),
-            None => json!(nets),
+    let mut data = data_volumes(model, h, on_host).into_iter().peekable();
+    let plan = networks::plan(model, h, on_host, diags);
+    // The same logging block for every service of the host.
+    let mut logging = json!({ "driver": host.docker.log_driver });
+    if let Some(opts) = daemon::log_opts(&host.docker) {
+        logging["options"] = opts;
+    }
+    let mut logging_block = String::new();
+    yaml::entry(&mut logging_block, "logging", &logging, 4);
+
+    // Services in declaration order (so that diagnostics are), then copied in name order.
+    let mut body = String::with_capacity(on_host.len() * (320 + logging_block.len()));
+    let mut spans: Vec<(&str, usize, usize)> = Vec::with_capacity(on_host.len());
+    for &i in on_host {
+        let c = &model.containers[i];
+        let data = match data.peek() {
+            Some(&(d, v)) if d == i => {
+                data.next();
+                Some(&host.volumes[v])
+            }
+            _ => None,
         };
-        let mut logging = json!({ "driver": host.docker.log_driver });
-        if let Some(opts) = daemon::log_opts(&host.docker) {
-            logging["options"] = opts;
-        }
-        let mut s = json!({
-            "image": c.image,
-            "cpus": cpus(c.cpus),
-            "mem_limit": mem_limit(c.memory_bytes),
-            "restart": c.restart,
-            "logging": logging,
-            "networks": nets,
-        });
-        if !c.ports.is_empty() {
-            s["ports"] = json!(c.ports);
-        }
-        if !c.env.is_empty() {
-            s["environment"] = json!(c.env);
-        }
-        if !c.command.is_empty() {
-            s["command"] = json!(c.command);
-        }
-        if !c.healthcheck.is_empty() {
-            s["healthcheck"] = json!({ "test": healthcheck_test(&c.healthcheck) });
-        }
-        let binds = binds(host, c, data.get(&i).map(|&v| &host.volumes[v]), diags);
+        let start = body.len();
+        service(&mut body, c, plan.fixed.get(&i).map(String::as_str), &logging_block);
+        let binds = binds(host, c, data, diags);
         if !binds.is_empty() {
-            s["volumes"] = json!(binds);
+            yaml::key(&mut body, "volumes", 4);
+            body.push('\n');
+            for b in &binds {
+                yaml::str_item(&mut body, b, 6);
+            }
         }
-        services.insert(c.meta.name.clone(), s);
+        spans.push((c.meta.name.as_str(), start, body.len()));
     }
-    let mut doc = json!({ "services": services });
+    // A later service of the same name replaces an earlier one, as in a mapping.
+    spans.sort_by(|a, b| a.0.cmp(b.0));
+    spans.dedup_by(|later, earlier| {
+        let same = later.0 == earlier.0;
+        if same {
+            *earlier = *later;
+        }
+        same
+    });
+
+    let mut out = String::with_capacity(body.len() + spans.iter().map(|s| s.0.len() + 4).sum::<usize>() + 256);
     if !plan.names.is_empty() {
-        let declared = plan.names.iter().map(|n| {
-            let network = match plan.subnets.get(n) {
-                Some(subnet) => json!({ "ipam": { "config": [{ "subnet": subnet }] } }),
-                None => json!({}),
-            };
-            (n.clone(), network)
-        });
-        doc["networks"] = declared.collect::<Map<_, _>>().into();
+        out.push_str("networks:\n");
+        for name in &plan.names {
+            yaml::key(&mut out, name, 2);
+            match plan.subnets.get(name) {
+                Some(subnet) => {
+                    out.push_str("\n    ipam:\n      config:\n        - subnet: ");
+                    yaml::str_after_indicator(&mut out, subnet, 10);
+                }
+                None => out.push_str(" {}\n"),
+            }
+        }
     }
-    to_yaml(doc)
+    if spans.is_empty() {
+        out.push_str("services: {}\n");
+    } else {
+        out.push_str("services:\n");
+        for (name, start, end) in spans {
+            yaml::key(&mut out, name, 2);
+            out.push('\n');
+            out.push_str(&body[start..end]);
+        }
+    }
+    out
 }
 
-/// CPUs as a whole number where they are one (`2`, not `2.0`).
-fn cpus(cpus: f64) -> Value {
-    if cpus.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&cpus) { json!(cpus as u64) } else { json!(cpus) }
+/// Writes the keys of a service before `volumes`, in key order, at indentation 4.
+fn service(out: &mut String, c: &Container, fixed: Option<&str>, logging_block: &str) {
+    if !c.command.is_empty() {
+        out.push_str("    command:\n");
+        for arg in &c.command {
+            yaml::str_item(out, arg, 6);
+        }
+    }
+    out.push_str("    cpus: ");
+    cpus(out, c.cpus);
+    out.push('\n');
+    if !c.env.is_empty() {
+        out.push_str("    environment:\n");
+        for (k, v) in &c.env {
+            yaml::str_entry(out, k, v, 6);
+        }
+    }
+    if !c.healthcheck.is_empty() {
+        out.push_str("    healthcheck:\n      test:\n");
+        for arg in healthcheck_test(&c.healthcheck) {
+            yaml::str_item(out, arg, 8);
+        }
+    }
+    yaml::str_entry(out, "image", &c.image, 4);
+    out.push_str(logging_block);
+    out.push_str("    mem_limit: ");
+    mem_limit(out, c.memory_bytes);
+    out.push('\n');
+    out.push_str("    networks:\n");
+    let nets = networks::of(c);
+    match fixed {
+        Some(ip) => {
+            // A mapping: names sorted, the address on the first network.
+            let mut named: BTreeMap<&str, bool> = BTreeMap::new();
+            for (k, n) in nets.iter().enumerate() {
+                named.insert(n, k == 0);
+            }
+            for (n, first) in named {
+                yaml::key(out, n, 6);
+                if first {
+                    out.push_str("\n        ipv4_address: ");
+                    yaml::str_after_indicator(out, ip, 10);
+                } else {
+                    out.push_str(" {}\n");
+                }
+            }
+        }
+        None => {
+            for n in nets {
+                yaml::str_item(out, n, 6);
+            }
+        }
+    }
+    if !c.ports.is_empty() {
+        out.push_str("    ports:\n");
+        for p in &c.ports {
+            yaml::str_item(out, p, 6);
+        }
+    }
+    yaml::str_entry(out, "restart", &c.restart, 4);
 }
 
-/// A memory limit in the largest binary unit that divides it (`512m`, `2g`), else in bytes.
-fn mem_limit(bytes: u64) -> Value {
+/// Storage balancing over the host's containers `on_host`: the same assignment as
+/// [`Model::data_volumes`], as (container index, volume index) in declaration order, without
+/// a pass over every container of the model.
+pub(crate) fn data_volumes(model: &Model, h: usize, on_host: &[usize]) -> Vec<(usize, usize)> {
+    let Some(host) = model.hosts.get(h) else { return Vec::new() };
+    let mut left: Vec<i128> =
+        host.volumes.iter().map(|v| i128::from(v.iops_capacity()) - i128::from(v.iops_demand.unwrap_or(0))).collect();
+    let mut assigned = Vec::new();
+    for &i in on_host {
+        let Some(demand) = model.containers[i].iops_demand else { continue };
+        let mut best: Option<usize> = None;
+        for (v, &l) in left.iter().enumerate() {
+            if best.is_none_or(|b| l > left[b]) {
+                best = Some(v);
+            }
+        }
+        let Some(v) = best else { break };
+        left[v] -= i128::from(demand);
+        assigned.push((i, v));
+    }
+    assigned
+}
+
+/// Writes CPUs as a whole number where they are one (`2`, not `2.0`), else as JSON writes them.
+fn cpus(out: &mut String, cpus: f64) {
+    if cpus.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&cpus) {
+        let _ = write!(out, "{}", cpus as u64);
+    } else {
+        match serde_json::Number::from_f64(cpus) {
+            Some(n) => {
+                let _ = write!(out, "{n}");
+            }
+            None => out.push_str("null"),
+        }
+    }
+}
+
+/// Writes a memory limit in the largest binary unit that divides it (`"512m"`, `"2g"`), else
+/// in bytes.
+fn mem_limit(out: &mut String, bytes: u64) {
     for (unit, shift) in [("g", 30), ("m", 20), ("k", 10)] {
         if bytes > 0 && bytes.trailing_zeros() >= shift {
-            return json!(format!("{}{unit}", bytes >> shift));
+            // Starts with a digit: always double-quoted.
+            let _ = write!(out, "\"{}{unit}\"", bytes >> shift);
+            return;
         }
     }
-    json!(bytes)
+    let _ = write!(out, "{bytes}");
 }
 
 /// The health check in Compose's list form: `CMD` first unless the spec already says how

@@ -4,7 +4,8 @@
 //! - `compose.yaml`: one service per container placed on the host;
 //! - `sysctl.d/90-berth.conf`: kernel settings sized to the host and its containers;
 //! - `cloud-init.yaml`: first-boot user data that formats and mounts the volumes, installs the
-//!   three files above and starts the containers.
+//!   three files above (embedded gzip-compressed and base64-encoded, to fit EC2's 16 KB of user
+//!   data) and starts the containers.
 //!
 //! Containers that declare `iops_demand` keep their data on the volume chosen by
 //! [`berth_model::Model::data_volumes`]; the check stage warns when a volume is overloaded.
@@ -16,8 +17,9 @@ mod networks;
 mod sysctl;
 mod yaml;
 
-use berth_diag::Diagnostics;
-use berth_model::{EmitInput, Emitter, OutputTree};
+use berth_diag::{Diagnostic, Diagnostics, codes};
+use berth_model::{EmitInput, Emitter, Model, OutputTree};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Where `daemon.json` goes on the host.
 pub const DAEMON_PATH: &str = "/etc/docker/daemon.json";
@@ -41,21 +43,93 @@ impl Emitter for DockerEmitter {
 
     fn emit(&self, input: EmitInput<'_>) -> (OutputTree, Diagnostics) {
         let model = input.model;
+        let on_host = containers_by_host(model);
+        // Hosts are independent: render them on a few threads, then add the files and the
+        // diagnostics in host order, so the output does not depend on the scheduling.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(model.hosts.len());
+        let next = AtomicUsize::new(0);
+        let work = || {
+            let mut done = Vec::new();
+            let mut gzip = cloud_init::Gzip::new();
+            loop {
+                let h = next.fetch_add(1, Ordering::Relaxed);
+                if h >= model.hosts.len() {
+                    return done;
+                }
+                done.push((h, render_host(model, h, &on_host[h], &mut gzip)));
+            }
+        };
+        let mut rendered: Vec<(usize, HostFiles)> = if threads > 1 {
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+                workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+            })
+        } else {
+            work()
+        };
+        rendered.sort_by_key(|(h, _)| *h);
         let mut tree = OutputTree::new();
         let mut diags = Diagnostics::new();
-        for (h, host) in model.hosts.iter().enumerate() {
-            let daemon = daemon::render(host);
-            let compose = compose::render(model, h, &mut diags);
-            let sysctl = sysctl::render(model, h, &mut diags);
-            let cloud_init = cloud_init::render(host, &daemon, &sysctl, &compose);
-            let dir = &host.meta.name;
-            tree.add(format!("{dir}/daemon.json"), daemon);
-            tree.add(format!("{dir}/compose.yaml"), compose);
-            tree.add(format!("{dir}/sysctl.d/90-berth.conf"), sysctl);
-            tree.add(format!("{dir}/cloud-init.yaml"), cloud_init);
+        for (h, files) in rendered {
+            let dir = &model.hosts[h].meta.name;
+            tree.add(format!("{dir}/daemon.json"), files.daemon);
+            tree.add(format!("{dir}/compose.yaml"), files.compose);
+            tree.add(format!("{dir}/sysctl.d/90-berth.conf"), files.sysctl);
+            tree.add(format!("{dir}/cloud-init.yaml"), files.cloud_init);
+            diags.extend(files.diags);
         }
         (tree, diags)
     }
+}
+
+/// The files of one host and what rendering them reported.
+struct HostFiles {
+    daemon: String,
+    compose: String,
+    sysctl: String,
+    cloud_init: String,
+    diags: Diagnostics,
+}
+
+/// Renders the files of host `h`, whose containers are `on_host`.
+fn render_host(model: &Model, h: usize, on_host: &[usize], gzip: &mut cloud_init::Gzip) -> HostFiles {
+    let host = &model.hosts[h];
+    let mut diags = Diagnostics::new();
+    let daemon = daemon::render(host);
+    let compose = compose::render(model, h, on_host, &mut diags);
+    let sysctl = sysctl::render(model, h, on_host.len(), &mut diags);
+    let cloud_init = cloud_init::render(host, &daemon, &sysctl, &compose, gzip);
+    if cloud_init.len() > USER_DATA_LIMIT {
+        diags.push(
+            Diagnostic::error(
+                &codes::DOCKER_USER_DATA,
+                host.meta.span,
+                format!(
+                    "the cloud-init of {} is {} bytes, over EC2's {USER_DATA_LIMIT}",
+                    host.meta.address,
+                    cloud_init.len()
+                ),
+            )
+            .with_label(format!("{} containers", on_host.len()))
+            .with_help(codes::DOCKER_USER_DATA.fix),
+        );
+    }
+    HostFiles { daemon, compose, sysctl, cloud_init, diags }
+}
+
+/// EC2 accepts at most this much user data (before base64).
+const USER_DATA_LIMIT: usize = 16 * 1024;
+
+/// The indices of the containers placed on each host, in declaration order: one pass over the
+/// placement instead of one per host.
+fn containers_by_host(model: &Model) -> Vec<Vec<usize>> {
+    let mut on_host = vec![Vec::new(); model.hosts.len()];
+    for (i, &h) in model.placement.container_hosts.iter().take(model.containers.len()).enumerate() {
+        if let Some(list) = on_host.get_mut(h) {
+            list.push(i);
+        }
+    }
+    on_host
 }
 
 /// A JSON value as a YAML document, objects sorted by key.

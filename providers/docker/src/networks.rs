@@ -33,16 +33,22 @@ pub(crate) fn of(c: &Container) -> Vec<&str> {
     if c.networks.is_empty() { vec![DEFAULT_NETWORK] } else { c.networks.iter().map(String::as_str).collect() }
 }
 
-/// Plans the networks of host `h`; addresses that cannot be given are reported.
-pub(crate) fn plan(model: &Model, h: usize, diags: &mut Diagnostics) -> Networks {
+/// Plans the networks of host `h`, whose containers are `on_host` (indices in declaration
+/// order); addresses that cannot be given are reported.
+pub(crate) fn plan(model: &Model, h: usize, on_host: &[usize], diags: &mut Diagnostics) -> Networks {
     let host = &model.hosts[h];
     let prefix = host.docker.address_pool_size;
     let mut plan = Networks::default();
     // Fixed blocks by network, with the container that fixed each.
     let mut blocks: BTreeMap<&str, (u32, &Container)> = BTreeMap::new();
-    for (i, c) in model.containers_on(h) {
+    for &i in on_host {
+        let c = &model.containers[i];
         let nets = of(c);
-        plan.names.extend(nets.iter().map(|n| n.to_string()));
+        for n in &nets {
+            if !plan.names.contains(*n) {
+                plan.names.insert(n.to_string());
+            }
+        }
         let Some(ip) = c.address.as_deref().and_then(|a| a.parse::<Ipv4Addr>().ok()) else { continue };
         let (ip, net) = (u32::from(ip), nets[0]);
         let block = ip & mask(prefix);

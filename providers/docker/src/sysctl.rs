@@ -16,12 +16,14 @@
 use berth_diag::{Diagnostic, Diagnostics, codes};
 use berth_model::Model;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 /// The host's sysctl file: a comment header, then one `key = value` per line in key order.
-/// Spec settings that cannot be written as such a line are reported and left out.
-pub(crate) fn render(model: &Model, h: usize, diags: &mut Diagnostics) -> String {
+/// Spec settings that cannot be written as such a line are reported and left out. `count` is
+/// the number of containers on the host.
+pub(crate) fn render(model: &Model, h: usize, count: usize, diags: &mut Diagnostics) -> String {
     let host = &model.hosts[h];
-    let n = model.containers_on(h).count() as u64;
+    let n = count as u64;
     let neigh = (4 * n).next_power_of_two().max(1_024);
     let mut conntrack = (4_096 * n).max(262_144);
     if host.memory_mib > 0 {
@@ -63,7 +65,7 @@ pub(crate) fn render(model: &Model, h: usize, diags: &mut Diagnostics) -> String
         host.meta.name, host.instance_type, host.vcpus, host.memory_mib
     );
     for (k, v) in keys {
-        text.push_str(&format!("{k} = {v}\n"));
+        let _ = writeln!(text, "{k} = {v}");
     }
     text
 }

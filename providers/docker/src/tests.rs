@@ -1,7 +1,12 @@
 //! Emitter tests on small specs under tests/specs, compiled at a fixed time.
 
-use crate::DockerEmitter;
+use crate::cloud_init::Gzip;
+use crate::{COMPOSE_PATH, DAEMON_PATH, DockerEmitter, SYSCTL_PATH, containers_by_host};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use berth_model::{EmitInput, Emitter, OutputTree};
+use flate2::read::GzDecoder;
+use std::io::Read;
 
 const BASIC: &str = "providers/docker/tests/specs/basic.hcl";
 
@@ -209,17 +214,115 @@ runcmd:
         ),
         "{h1}"
     );
-    // The installed files are the emitted ones, byte for byte.
-    for (name, path) in [("daemon.json", "/etc/docker/daemon.json"), ("compose.yaml", "/opt/berth/compose.yaml")] {
-        let indented: String = text(&tree, &format!("h1/{name}"))
-            .lines()
-            .map(|l| if l.is_empty() { "\n".to_string() } else { format!("      {l}\n") })
-            .collect();
-        assert!(h1.contains(&format!("    path: {path}\n")), "{h1}");
-        assert!(h1.contains(&indented), "{name} not embedded: {h1}");
-    }
+    // The installed files are the emitted ones, byte for byte, compressed.
+    assert_embedded_files_are_the_emitted_ones(&tree, "h1");
+    assert!(h1.contains("\n  # compose.yaml beside this file: the containers of the host.\n  - content: H4sI"), "{h1}");
     let h2 = text(&tree, "h2/cloud-init.yaml");
     assert!(!h2.contains("fs_setup") && !h2.contains("mounts"), "{h2}");
+}
+
+/// The `write_files` of a host's cloud-init, decoded: (path, contents, encoding).
+fn written_files(tree: &OutputTree, host: &str) -> Vec<(String, Vec<u8>, Option<String>)> {
+    let doc: serde_json::Value =
+        serde_norway::from_str(text(tree, &format!("{host}/cloud-init.yaml"))).expect("cloud-init is YAML");
+    let files = doc["write_files"].as_array().expect("write_files");
+    files
+        .iter()
+        .map(|f| {
+            let content = f["content"].as_str().expect("content");
+            let encoding = f.get("encoding").map(|e| e.as_str().expect("encoding").to_string());
+            let bytes = match encoding.as_deref() {
+                None => content.as_bytes().to_vec(),
+                Some("gz+b64") => {
+                    let gz = STANDARD.decode(content).expect("base64");
+                    let mut plain = Vec::new();
+                    GzDecoder::new(&gz[..]).read_to_end(&mut plain).expect("gzip");
+                    plain
+                }
+                Some(other) => panic!("unexpected encoding {other}"),
+            };
+            (f["path"].as_str().expect("path").to_string(), bytes, encoding)
+        })
+        .collect()
+}
+
+/// Asserts that the host's cloud-init installs exactly the files emitted beside it.
+fn assert_embedded_files_are_the_emitted_ones(tree: &OutputTree, host: &str) {
+    let files = written_files(tree, host);
+    let paths: Vec<&str> = files.iter().map(|(p, _, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/etc/docker/daemon.json",
+            "/etc/sysctl.d/90-berth.conf",
+            "/etc/modules-load.d/berth.conf",
+            "/opt/berth/compose.yaml"
+        ]
+    );
+    for (name, path) in
+        [("daemon.json", DAEMON_PATH), ("sysctl.d/90-berth.conf", SYSCTL_PATH), ("compose.yaml", COMPOSE_PATH)]
+    {
+        let (_, bytes, encoding) = files.iter().find(|(p, _, _)| p == path).expect("installed");
+        assert_eq!(encoding.as_deref(), Some("gz+b64"), "{host}: {path}");
+        assert_eq!(
+            std::str::from_utf8(bytes).expect("UTF-8"),
+            text(tree, &format!("{host}/{name}")),
+            "{host}: {path} is not {name}"
+        );
+    }
+    let (_, modules, encoding) = &files[2];
+    assert_eq!((modules.as_slice(), encoding), (&b"nf_conntrack\n"[..], &None));
+}
+
+#[test]
+fn cloud_init_of_a_fleet_host_fits_ec2_user_data() {
+    let tree = emit_with("examples/fleet", &["examples/fleet/fleet-1.json"]);
+    let mut hosts = 0;
+    for (path, file) in tree.iter().filter(|(p, _)| p.ends_with("/cloud-init.yaml")) {
+        let host = path.trim_end_matches("/cloud-init.yaml");
+        let compose = text(&tree, &format!("{host}/compose.yaml"));
+        assert!(compose.matches("\n    image: ").count() >= 312, "{path}");
+        // EC2 takes at most 16 KB of user data; leave room for the hosts to grow.
+        assert!(file.contents.len() < 16 * 1024, "{path}: {} bytes", file.contents.len());
+        assert!(file.contents.len() < compose.len() / 4, "{path}: {} bytes", file.contents.len());
+        assert_embedded_files_are_the_emitted_ones(&tree, host);
+        hosts += 1;
+    }
+    assert_eq!(hosts, 8);
+}
+
+#[test]
+fn gzip_is_deterministic_and_round_trips() {
+    let text = "services:\n  web:\n    image: nginx\n".repeat(100);
+    let a = Gzip::new().compress(text.as_bytes());
+    // A reused compressor gives the same bytes.
+    let mut gzip = Gzip::new();
+    gzip.compress(b"something else");
+    assert_eq!(gzip.compress(text.as_bytes()), a);
+    // No modification time, no file name, fastest level, unknown OS.
+    assert_eq!(a[..10], [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 255]);
+    let mut plain = String::new();
+    let mut decoder = GzDecoder::new(&a[..]);
+    decoder.read_to_string(&mut plain).expect("gzip");
+    assert_eq!(plain, text);
+    let header = decoder.header().expect("header");
+    assert_eq!((header.mtime(), header.filename()), (0, None));
+    assert_eq!(Gzip::new().compress(b""), Gzip::new().compress(b""));
+    let mut empty = Vec::new();
+    GzDecoder::new(&Gzip::new().compress(b"")[..]).read_to_end(&mut empty).expect("gzip");
+    assert!(empty.is_empty());
+}
+
+#[test]
+fn data_volumes_are_the_models() {
+    for (spec, vars) in [(BASIC, &[][..]), ("examples/fleet", &["examples/fleet/fleet-1.json"][..])] {
+        let (model, _) = berth_tests::compile(spec, vars);
+        let on_host = containers_by_host(&model);
+        for (h, on) in on_host.iter().enumerate() {
+            assert_eq!(crate::compose::data_volumes(&model, h, on), model.data_volumes(h), "{spec}: host {h}");
+            assert_eq!(*on, model.containers_on(h).map(|(i, _)| i).collect::<Vec<_>>());
+        }
+    }
 }
 
 #[test]
@@ -304,4 +407,28 @@ fn pool_sizes_fit_the_containers_of_each_fleet_host() {
         .map(|(_, f)| std::str::from_utf8(&f.contents).expect("UTF-8").matches("\n    image: ").count())
         .sum();
     assert_eq!(services, 2_500);
+}
+
+#[test]
+#[allow(clippy::disallowed_methods, reason = "the test writes its generated spec to a temporary file")]
+fn a_host_whose_cloud_init_exceeds_ec2_user_data_is_an_error() {
+    let mut spec = String::from(
+        "host \"big\" {\n  instance_type = \"x1.32xlarge\"\n  ami = \"ami-1\"\n  zone = \"us-east-1a\"\n  docker {\n    cpu_overcommit = 100\n  }\n}\n",
+    );
+    for i in 0..4000 {
+        spec.push_str(&format!(
+            "container \"c{i:04}\" {{\n  image = \"registry.example.com/team/product-{i}:{i}.0.{}\"\n  cpus = 0.25\n  memory = \"64Mi\"\n  env = {{ TOKEN_{i} = \"{:x}\" }}\n}}\n",
+            i % 7,
+            (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ));
+    }
+    let dir = std::env::temp_dir().join(format!("berth-docker-user-data-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("main.hcl"), spec).unwrap();
+    let path = dir.join("main.hcl");
+    let (model, graph) = berth_tests::compile(path.to_str().unwrap(), &[]);
+    let (_, diags) = DockerEmitter.emit(EmitInput { model: &model, graph: &graph });
+    std::fs::remove_dir_all(&dir).unwrap();
+    let codes: Vec<&str> = diags.iter().map(|d| d.code.name).collect();
+    assert_eq!(codes, vec!["docker::user-data"], "{diags:?}");
 }

@@ -7,6 +7,7 @@
 //! write `on`, `no` or `22:22` bare, which YAML 1.1 reads as true, false and 1342.
 
 use serde_json::{Map, Value};
+use std::fmt::Write as _;
 
 /// The value as a YAML document.
 pub(crate) fn to_string(value: &Value) -> String {
@@ -29,24 +30,59 @@ fn node(out: &mut String, value: &Value, indent: usize) {
 
 fn mapping(out: &mut String, map: &Map<String, Value>, indent: usize) {
     for (key, value) in map {
-        pad(out, indent);
-        out.push_str(&scalar(key));
-        out.push(':');
-        match value {
-            Value::Object(m) if !m.is_empty() => {
-                out.push('\n');
-                mapping(out, m, indent + 2);
-            }
-            Value::Array(a) if !a.is_empty() => {
-                out.push('\n');
-                sequence(out, a, indent + 2);
-            }
-            _ => {
-                out.push(' ');
-                after_indicator(out, value, indent + 2);
-            }
+        entry(out, key, value, indent);
+    }
+}
+
+/// Writes `key: value` as one entry of a block mapping whose keys start at `indent`.
+pub(crate) fn entry(out: &mut String, key: &str, value: &Value, indent: usize) {
+    self::key(out, key, indent);
+    match value {
+        Value::Object(m) if !m.is_empty() => {
+            out.push('\n');
+            mapping(out, m, indent + 2);
+        }
+        Value::Array(a) if !a.is_empty() => {
+            out.push('\n');
+            sequence(out, a, indent + 2);
+        }
+        _ => {
+            out.push(' ');
+            after_indicator(out, value, indent + 2);
         }
     }
+}
+
+/// Writes `key:` at `indent`, without what follows the colon.
+pub(crate) fn key(out: &mut String, key: &str, indent: usize) {
+    pad(out, indent);
+    scalar(out, key);
+    out.push(':');
+}
+
+/// Writes `key: string` with its line end, the string as [`str_after_indicator`] does.
+pub(crate) fn str_entry(out: &mut String, key: &str, s: &str, indent: usize) {
+    self::key(out, key, indent);
+    out.push(' ');
+    str_after_indicator(out, s, indent + 2);
+}
+
+/// Writes `- string` at `indent` with its line end.
+pub(crate) fn str_item(out: &mut String, s: &str, indent: usize) {
+    pad(out, indent);
+    out.push_str("- ");
+    str_after_indicator(out, s, indent + 2);
+}
+
+/// Writes a string after `key: ` or `- `, with its line end: a literal block indented to
+/// `indent` if it has several lines and can be one, else a plain or double-quoted scalar.
+pub(crate) fn str_after_indicator(out: &mut String, s: &str, indent: usize) {
+    if literal_ok(s) {
+        literal(out, s, indent);
+    } else {
+        scalar(out, s);
+    }
+    out.push('\n');
 }
 
 fn sequence(out: &mut String, items: &[Value], indent: usize) {
@@ -63,20 +99,23 @@ fn sequence(out: &mut String, items: &[Value], indent: usize) {
 
 /// A collection in a sequence entry: its first line continues the `- ` line.
 fn compact(out: &mut String, value: &Value, indent: usize) {
-    let mut block = String::new();
-    node(&mut block, value, indent);
-    out.push_str(&block[indent..]);
+    let start = out.len();
+    node(out, value, indent);
+    out.replace_range(start..start + indent, "");
 }
 
 /// A scalar or empty collection after `key: ` or `- `, with its line end; multi-line strings
 /// become literal blocks indented to `indent`.
 fn after_indicator(out: &mut String, value: &Value, indent: usize) {
     match value {
-        Value::String(s) if literal_ok(s) => literal(out, s, indent),
-        Value::String(s) => out.push_str(&scalar(s)),
+        Value::String(s) => return str_after_indicator(out, s, indent),
         Value::Object(_) => out.push_str("{}"),
         Value::Array(_) => out.push_str("[]"),
-        other => out.push_str(&other.to_string()),
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
     }
     out.push('\n');
 }
@@ -110,9 +149,9 @@ fn literal(out: &mut String, s: &str, indent: usize) {
     }
 }
 
-/// A string as a plain scalar where that is unambiguous, else double-quoted.
-fn scalar(s: &str) -> String {
-    if plain_ok(s) { s.to_string() } else { quoted(s) }
+/// Writes a string as a plain scalar where that is unambiguous, else double-quoted.
+fn scalar(out: &mut String, s: &str) {
+    if plain_ok(s) { out.push_str(s) } else { quoted(out, s) }
 }
 
 /// Words that YAML 1.1 reads as booleans or null.
@@ -133,7 +172,7 @@ fn plain_ok(s: &str) -> bool {
     start_ok
         && s.chars().all(|c| c.is_ascii_alphanumeric() || "_./:@=+,-".contains(c))
         && !s.ends_with(':')
-        && !RESERVED.contains(&s.to_ascii_lowercase().as_str())
+        && !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s))
 }
 
 /// Characters a double-quoted scalar must escape: controls, and the ones YAML 1.1 takes as line
@@ -142,8 +181,8 @@ fn needs_escape(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
 }
 
-fn quoted(s: &str) -> String {
-    let mut q = String::with_capacity(s.len() + 2);
+fn quoted(q: &mut String, s: &str) {
+    q.reserve(s.len() + 2);
     q.push('"');
     for c in s.chars() {
         match c {
@@ -151,16 +190,23 @@ fn quoted(s: &str) -> String {
             '\\' => q.push_str("\\\\"),
             '\n' => q.push_str("\\n"),
             '\t' => q.push_str("\\t"),
-            c if needs_escape(c) => q.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c if needs_escape(c) => {
+                let _ = write!(q, "\\u{:04x}", u32::from(c));
+            }
             c => q.push(c),
         }
     }
     q.push('"');
-    q
 }
 
 fn pad(out: &mut String, indent: usize) {
-    out.extend(std::iter::repeat_n(' ', indent));
+    const SPACES: &str = "                                ";
+    let mut left = indent;
+    while left > 0 {
+        let n = left.min(SPACES.len());
+        out.push_str(&SPACES[..n]);
+        left -= n;
+    }
 }
 
 #[cfg(test)]
