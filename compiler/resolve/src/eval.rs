@@ -1242,7 +1242,7 @@ impl<'p> Evaluator<'p> {
                     ([only], _) if self.objs[*only].binding.is_none() => *only,
                     (_, Some(TraversalOperator::Index(index))) => {
                         used += 1;
-                        let scope = self.current_scope_for_index(obj);
+                        let scope = self.obj_scope(obj);
                         let key = self.expr(index, &scope)?;
                         let wanted = value_key(&key);
                         match children
@@ -1297,10 +1297,6 @@ impl<'p> Evaluator<'p> {
             }
             return Ok((Value::Null, used));
         }
-    }
-
-    fn current_scope_for_index(&self, obj: usize) -> Scope {
-        self.obj_scope(obj)
     }
 
     // ----- expressions --------------------------------------------------------------------
