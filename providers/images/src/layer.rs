@@ -189,11 +189,20 @@ fn checked_dest(layer: &Layer, dest: &str) -> Result<String, Error> {
     Ok(relative_dest(dest))
 }
 
-/// A source below the spec's directory: relative, without `..`.
+/// A source below the spec's directory: relative, without `..`, and not a link that leads out
+/// of it (links inside a copied directory are archived as links, never followed).
 fn source_path(spec_dir: &Path, src: &str) -> Option<PathBuf> {
     let rel = Path::new(src);
     let inside = !src.is_empty() && rel.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
-    inside.then(|| spec_dir.join(rel))
+    if !inside {
+        return None;
+    }
+    let path = spec_dir.join(rel);
+    match (path.canonicalize(), spec_dir.canonicalize()) {
+        (Ok(real), Ok(root)) => real.starts_with(root).then_some(path),
+        // A missing source is reported by the read that follows, naming the file.
+        _ => Some(path),
+    }
 }
 
 /// A reader of exactly `left` more bytes: a file that shrinks while it is archived fails

@@ -218,3 +218,17 @@ fn run_commands_and_escaping_paths_are_refused() {
     let e = build_layout(&image, &spec_dir(), &dir.0, None).expect_err("sources stay in the spec's directory");
     assert!(e.to_string().contains("inside the spec's directory"), "{e}");
 }
+
+#[test]
+fn a_source_link_that_leads_out_of_the_spec_directory_is_refused() {
+    let specs = TempDir::new("link-specs");
+    std::os::unix::fs::symlink("/etc", specs.0.join("host-etc")).expect("symlink");
+    let out = TempDir::new("link-out");
+    let mut image = layered(&[]);
+    let mut layer = image.layers.remove(1);
+    layer.files = [("/copied".to_string(), "host-etc".to_string())].into();
+    layer.content.clear();
+    image.layers = vec![layer];
+    let e = build_layout(&image, &specs.0, &out.0, None).expect_err("the link leads to /etc");
+    assert!(e.to_string().contains("inside the spec's directory"), "{e}");
+}
