@@ -50,9 +50,7 @@ impl Drop for Files {
 
 /// Runs a command; returns its stdout, or panics with everything it said.
 fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (these tests need root, nft, ip, unshare and python3)"));
+    let out = berth_tests::output_within(cmd, std::time::Duration::from_secs(60));
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     assert!(out.status.success(), "{cmd:?} failed ({}):\n{}{}", out.status, text(&out.stdout), text(&out.stderr));
     text(&out.stdout)
@@ -247,11 +245,16 @@ fn a_forward_reaches_the_backend_from_allowed_sources_only() {
     assert!(packets("accept") >= 1 && packets("drop") >= 1, "the forward's counters did not count:\n{chain}");
 }
 
-/// Waits until the server prints its first line.
+/// Waits, at most ten seconds, until the server prints its first line.
 fn wait_ready(stdout: Option<ChildStdout>) {
     use std::io::BufRead;
-    let mut line = String::new();
-    let mut reader = std::io::BufReader::new(stdout.expect("piped stdout"));
-    reader.read_line(&mut line).expect("read the server's first line");
+    let stdout = stdout.expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("the backend printed nothing within 10 s");
     assert_eq!(line.trim(), "ready", "the backend did not start");
 }

@@ -125,16 +125,15 @@ impl Terraform {
 
     /// Runs terraform in `dir`: (success, exit code, standard output without `o:`/`e:`).
     fn run(&self, dir: &Path, args: &[&str]) -> (bool, Option<i32>, String) {
-        let out = Command::new(&self.bin)
-            .args(args)
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(args)
             .current_dir(dir)
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_CLI_CONFIG_FILE", &self.config)
             .env_remove("TF_LOG")
-            .env_remove("TF_PLUGIN_CACHE_DIR")
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.bin.display()));
+            .env_remove("TF_PLUGIN_CACHE_DIR");
+        let out = berth_tests::output_within(&mut cmd, std::time::Duration::from_secs(300));
         let stdout = String::from_utf8_lossy(&out.stdout)
             .lines()
             .map(|l| l.strip_prefix("o:").or_else(|| l.strip_prefix("e:")).unwrap_or(l))
