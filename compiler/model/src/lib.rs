@@ -13,6 +13,7 @@ mod graph;
 mod model;
 pub mod schema;
 mod value;
+pub mod yaml;
 
 pub use address::{Address, Key, ModuleStep, NestedStep};
 pub use emit::{EmitInput, Emitter, OutputFile, OutputTree};

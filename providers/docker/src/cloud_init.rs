@@ -9,7 +9,7 @@
 //! (`encoding: gz+b64`); their plain copies are emitted beside `cloud-init.yaml`. The gzip
 //! stream is deterministic: no modification time, no file name, a fixed OS byte.
 
-use crate::{COMPOSE_PATH, DAEMON_PATH, PROJECT, SYSCTL_PATH, to_yaml, yaml};
+use crate::{COMPOSE_PATH, DAEMON_PATH, PROJECT, SYSCTL_PATH, YAML};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use berth_model::Host;
@@ -56,23 +56,23 @@ pub(crate) fn render(host: &Host, daemon: &str, sysctl: &str, compose: &str, gzi
          # sit beside this file in the output; `base64 -d | gunzip` reads an embedded one back.\n",
     );
     // The keys before write_files, in key order: fs_setup, mounts, runcmd.
-    out.push_str(&to_yaml(doc));
+    out.push_str(&YAML.sorted_document(doc));
     out.push_str("write_files:\n");
     let mut embedded = |out: &mut String, what: &str, path: &str, content: &str| {
         out.push_str("  # ");
         out.push_str(what);
         out.push_str("\n  - content: ");
-        yaml::str_after_indicator(out, &gzip.b64(content.as_bytes()), 6);
-        yaml::str_entry(out, "encoding", ENCODING, 4);
-        yaml::str_entry(out, "path", path, 4);
-        yaml::str_entry(out, "permissions", "0644", 4);
+        YAML.str_after_indicator(out, &gzip.b64(content.as_bytes()), 6);
+        YAML.str_entry(out, "encoding", ENCODING, 4);
+        YAML.str_entry(out, "path", path, 4);
+        YAML.str_entry(out, "permissions", "0644", 4);
     };
     embedded(&mut out, "daemon.json beside this file: the Docker engine settings.", DAEMON_PATH, daemon);
     embedded(&mut out, "sysctl.d/90-berth.conf beside this file: the kernel settings.", SYSCTL_PATH, sysctl);
     out.push_str("  # The kernel modules to load at every boot.\n  - content: ");
-    yaml::str_after_indicator(&mut out, MODULES, 6);
-    yaml::str_entry(&mut out, "path", MODULES_PATH, 4);
-    yaml::str_entry(&mut out, "permissions", "0644", 4);
+    YAML.str_after_indicator(&mut out, MODULES, 6);
+    YAML.str_entry(&mut out, "path", MODULES_PATH, 4);
+    YAML.str_entry(&mut out, "permissions", "0644", 4);
     embedded(&mut out, "compose.yaml beside this file: the containers of the host.", COMPOSE_PATH, compose);
     out
 }

@@ -7,7 +7,7 @@
 //! `volumes` entry `VOLUME:/path[:mode]` naming a host volume mounts the subdirectory
 //! `MOUNT/containers/NAME/path` there, and an absolute host path is mounted as written.
 
-use crate::{DATA_TARGET, daemon, networks, yaml};
+use crate::{DATA_TARGET, YAML, daemon, networks};
 use berth_diag::{Diagnostic, Diagnostics, codes};
 use berth_model::{Container, Host, Model, Volume};
 use serde_json::json;
@@ -28,7 +28,7 @@ pub(crate) fn render(model: &Model, h: usize, on_host: &[usize], diags: &mut Dia
         logging["options"] = opts;
     }
     let mut logging_block = String::new();
-    yaml::entry(&mut logging_block, "logging", &logging, 4);
+    YAML.entry(&mut logging_block, "logging", &logging, 4);
 
     // Services in declaration order (so that diagnostics are), then copied in name order.
     let mut body = String::with_capacity(on_host.len() * (320 + logging_block.len()));
@@ -46,10 +46,10 @@ pub(crate) fn render(model: &Model, h: usize, on_host: &[usize], diags: &mut Dia
         service(&mut body, c, plan.fixed.get(&i).map(String::as_str), &logging_block);
         let binds = binds(host, c, data, diags);
         if !binds.is_empty() {
-            yaml::key(&mut body, "volumes", 4);
+            YAML.key(&mut body, "volumes", 4);
             body.push('\n');
             for b in &binds {
-                yaml::str_item(&mut body, b, 6);
+                YAML.str_item(&mut body, b, 6);
             }
         }
         spans.push((c.meta.name.as_str(), start, body.len()));
@@ -68,11 +68,11 @@ pub(crate) fn render(model: &Model, h: usize, on_host: &[usize], diags: &mut Dia
     if !plan.names.is_empty() {
         out.push_str("networks:\n");
         for name in &plan.names {
-            yaml::key(&mut out, name, 2);
+            YAML.key(&mut out, name, 2);
             match plan.subnets.get(name) {
                 Some(subnet) => {
                     out.push_str("\n    ipam:\n      config:\n        - subnet: ");
-                    yaml::str_after_indicator(&mut out, subnet, 10);
+                    YAML.str_after_indicator(&mut out, subnet, 10);
                 }
                 None => out.push_str(" {}\n"),
             }
@@ -83,7 +83,7 @@ pub(crate) fn render(model: &Model, h: usize, on_host: &[usize], diags: &mut Dia
     } else {
         out.push_str("services:\n");
         for (name, start, end) in spans {
-            yaml::key(&mut out, name, 2);
+            YAML.key(&mut out, name, 2);
             out.push('\n');
             out.push_str(&body[start..end]);
         }
@@ -96,7 +96,7 @@ fn service(out: &mut String, c: &Container, fixed: Option<&str>, logging_block: 
     if !c.command.is_empty() {
         out.push_str("    command:\n");
         for arg in &c.command {
-            yaml::str_item(out, arg, 6);
+            YAML.str_item(out, arg, 6);
         }
     }
     out.push_str("    cpus: ");
@@ -105,16 +105,16 @@ fn service(out: &mut String, c: &Container, fixed: Option<&str>, logging_block: 
     if !c.env.is_empty() {
         out.push_str("    environment:\n");
         for (k, v) in &c.env {
-            yaml::str_entry(out, k, v, 6);
+            YAML.str_entry(out, k, v, 6);
         }
     }
     if !c.healthcheck.is_empty() {
         out.push_str("    healthcheck:\n      test:\n");
         for arg in healthcheck_test(&c.healthcheck) {
-            yaml::str_item(out, arg, 8);
+            YAML.str_item(out, arg, 8);
         }
     }
-    yaml::str_entry(out, "image", &c.image, 4);
+    YAML.str_entry(out, "image", &c.image, 4);
     out.push_str(logging_block);
     out.push_str("    mem_limit: ");
     mem_limit(out, c.memory_bytes);
@@ -129,10 +129,10 @@ fn service(out: &mut String, c: &Container, fixed: Option<&str>, logging_block: 
                 named.insert(n, k == 0);
             }
             for (n, first) in named {
-                yaml::key(out, n, 6);
+                YAML.key(out, n, 6);
                 if first {
                     out.push_str("\n        ipv4_address: ");
-                    yaml::str_after_indicator(out, ip, 10);
+                    YAML.str_after_indicator(out, ip, 10);
                 } else {
                     out.push_str(" {}\n");
                 }
@@ -140,17 +140,17 @@ fn service(out: &mut String, c: &Container, fixed: Option<&str>, logging_block: 
         }
         None => {
             for n in nets {
-                yaml::str_item(out, n, 6);
+                YAML.str_item(out, n, 6);
             }
         }
     }
     if !c.ports.is_empty() {
         out.push_str("    ports:\n");
         for p in &c.ports {
-            yaml::str_item(out, p, 6);
+            YAML.str_item(out, p, 6);
         }
     }
-    yaml::str_entry(out, "restart", &c.restart, 4);
+    YAML.str_entry(out, "restart", &c.restart, 4);
 }
 
 /// Storage balancing over the host's containers `on_host`: the same assignment as

@@ -15,9 +15,9 @@ mod compose;
 mod daemon;
 mod networks;
 mod sysctl;
-mod yaml;
 
 use berth_diag::{Diagnostic, Diagnostics, codes};
+use berth_model::yaml::Style;
 use berth_model::{EmitInput, Emitter, Model, OutputTree};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -31,6 +31,9 @@ pub const COMPOSE_PATH: &str = "/opt/berth/compose.yaml";
 pub const PROJECT: &str = "berth";
 /// Where a container's balanced data directory is mounted inside it.
 pub const DATA_TARGET: &str = "/data";
+/// How this target writes YAML: sequences indented under their key, as Compose files usually
+/// are, and ambiguous strings double-quoted for PyYAML, cloud-init and Compose.
+const YAML: Style = Style::COMPOSE;
 
 /// The docker target.
 #[derive(Debug, Default)]
@@ -130,12 +133,6 @@ fn containers_by_host(model: &Model) -> Vec<Vec<usize>> {
         }
     }
     on_host
-}
-
-/// A JSON value as a YAML document, objects sorted by key.
-fn to_yaml(mut value: serde_json::Value) -> String {
-    value.sort_all_objects();
-    yaml::to_string(&value)
 }
 
 #[cfg(test)]

@@ -25,8 +25,8 @@
 use crate::size::{ChartFile, RELEASE_LIMIT, release_bytes};
 use crate::tls::{self, Issued};
 use crate::workload::{CLUSTER_LABEL, address_annotation, merge, share_objects};
-use crate::yaml;
 use berth_diag::{Diagnostic, Diagnostics, Span, codes};
+use berth_model::yaml::Style;
 use berth_model::{IssuerKind, Model, OutputTree, Release};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,6 +36,10 @@ pub const CHART_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The Helm repository name that `stdlib/NAME` chart references point to.
 pub const STDLIB_REPOSITORY: &str = "@berth-stdlib";
+
+/// How charts are written: in the style of `kubectl get -o yaml`, strings single-quoted so
+/// that the template actions in them stay as written.
+const YAML: Style = Style::KUBECTL;
 
 /// What goes on one cluster.
 #[derive(Debug, Default)]
@@ -218,7 +222,7 @@ fn render_cluster(model: &Model, c: usize, cp: &ClusterPlan, issued: &Issued) ->
         namespaces.insert(s.namespace.as_str());
         add(
             format!("templates/service-{}.yaml", s.meta.name),
-            yaml::documents(&share_objects(model, share, &labels)).into_bytes(),
+            YAML.documents(&share_objects(model, share, &labels)).into_bytes(),
             true,
         );
     }
@@ -228,7 +232,7 @@ fn render_cluster(model: &Model, c: usize, cp: &ClusterPlan, issued: &Issued) ->
         let objects: Vec<Value> = nss.iter().map(|ns| tls::object(model, ci, ns, &labels)).collect();
         add(
             format!("templates/certificate-{}.yaml", model.certificates[ci].meta.name),
-            yaml::documents(&objects).into_bytes(),
+            YAML.documents(&objects).into_bytes(),
             true,
         );
         let by_ca =
@@ -247,7 +251,7 @@ fn render_cluster(model: &Model, c: usize, cp: &ClusterPlan, issued: &Issued) ->
         })
         .collect();
     if !ns_objects.is_empty() {
-        add("templates/namespaces.yaml".into(), yaml::documents(&ns_objects).into_bytes(), true);
+        add("templates/namespaces.yaml".into(), YAML.documents(&ns_objects).into_bytes(), true);
     }
     if !berth_issued.is_empty() {
         add("templates/NOTES.txt".into(), notes(&cluster.meta.name).into_bytes(), true);
@@ -292,7 +296,7 @@ fn chart_yaml(model: &Model, c: usize, releases: &[&Release]) -> String {
     if !releases.is_empty() {
         chart.insert("dependencies".into(), releases.iter().map(|r| dependency(r)).collect());
     }
-    yaml::to_string(&Value::Object(chart))
+    YAML.document(&Value::Object(chart))
 }
 
 /// `>= MAJOR.MINOR.PATCH-0` for a cluster version like `1.31`, so that Helm also accepts
@@ -339,7 +343,7 @@ fn values_yaml(releases: &[&Release]) -> String {
         .iter()
         .map(|r| (r.meta.name.clone(), if r.values.is_null() { json!({}) } else { r.values.to_json() }))
         .collect();
-    out.push_str(&yaml::to_string(&Value::Object(values)));
+    out.push_str(&YAML.document(&Value::Object(values)));
     out
 }
 

@@ -20,7 +20,6 @@ pub mod chart;
 pub mod size;
 pub mod tls;
 pub mod workload;
-mod yaml;
 
 use berth_diag::Diagnostics;
 use berth_model::{EmitInput, Emitter, OutputTree};

@@ -8,8 +8,8 @@
 //!   `helm/<cluster>/files/<certificate>/{tls.crt,tls.key,ca.crt}`; the reviewed chart holds
 //!   only a Secret template whose data reads them with `.Files.Get`, so no key or certificate
 //!   bytes, which are new on every build, ever reach the reviewed (golden) output. The CA's
-//!   private key is dropped once the leaves are signed. Issuing needs randomness and the time
-//!   of issue, the one place the Helm target reads the clock.
+//!   private key is dropped once the leaves are signed. Issuing needs randomness and a time of
+//!   issue, which the CLI passes in as [`crate::HelmEmitter::now_unix`].
 //! - **`vault`**: an External Secrets Operator `ExternalSecret` that reads `tls.crt` and
 //!   `tls.key` from the issuer's Vault path through its SecretStore into a `kubernetes.io/tls`
 //!   Secret.
