@@ -188,8 +188,8 @@ fn nitro_alternative(it: &catalogue::InstanceType) -> String {
 fn hosts(model: &Model, diags: &mut Diagnostics) {
     let mut cpus = vec![0.0f64; model.hosts.len()];
     let mut mem = vec![0u64; model.hosts.len()];
-    let mut count = vec![0usize; model.hosts.len()];
     let mut networks: Vec<BTreeMap<&str, usize>> = vec![BTreeMap::new(); model.hosts.len()];
+    let mut on_host: Vec<Vec<usize>> = vec![Vec::new(); model.hosts.len()];
     for (i, c) in model.containers.iter().enumerate() {
         let Some(&h) = model.placement.container_hosts.get(i) else { continue };
         if h >= model.hosts.len() {
@@ -197,7 +197,7 @@ fn hosts(model: &Model, diags: &mut Diagnostics) {
         }
         cpus[h] += c.cpus;
         mem[h] = mem[h].saturating_add(c.memory_bytes);
-        count[h] += 1;
+        on_host[h].push(i);
         if c.networks.is_empty() {
             *networks[h].entry("default").or_default() += 1;
         }
@@ -208,7 +208,7 @@ fn hosts(model: &Model, diags: &mut Diagnostics) {
     for (h, host) in model.hosts.iter().enumerate() {
         if host.vcpus > 0 && cpus[h] > f64::from(host.vcpus) * host.docker.cpu_overcommit {
             diags.push(
-                Diagnostic::error(&codes::CAPACITY_HOST, host.meta.span, format!("the {} containers on {} are limited to {} CPUs in all; a {} has {} vCPUs, and cpu_overcommit allows {}x", count[h], host.meta.address, berth_model::format_number(cpus[h]), host.instance_type, host.vcpus, host.docker.cpu_overcommit))
+                Diagnostic::error(&codes::CAPACITY_HOST, host.meta.span, format!("the {} containers on {} are limited to {} CPUs in all; a {} has {} vCPUs, and cpu_overcommit allows {}x", on_host[h].len(), host.meta.address, berth_model::format_number(cpus[h]), host.instance_type, host.vcpus, host.docker.cpu_overcommit))
                     .with_label("CPU limits over the instance type")
                     .with_help("place fewer containers there, lower their cpus, or raise docker { cpu_overcommit } if they are mostly idle"),
             );
@@ -221,7 +221,11 @@ fn hosts(model: &Model, diags: &mut Diagnostics) {
                     host.meta.span,
                     format!(
                         "the {} containers on {} ask for {} MiB; a {} has {} MiB",
-                        count[h], host.meta.address, mem_mib, host.instance_type, host.memory_mib
+                        on_host[h].len(),
+                        host.meta.address,
+                        mem_mib,
+                        host.instance_type,
+                        host.memory_mib
                     ),
                 )
                 .with_label("memory over the instance type")
@@ -272,16 +276,16 @@ fn hosts(model: &Model, diags: &mut Diagnostics) {
             }
         }
         volumes(host, diags);
-        volume_balance(model, h, diags);
+        volume_balance(model, h, &on_host[h], diags);
     }
 }
 
 /// Warns when the IOPS demand balanced onto a volume ([`Model::data_volumes`]) exceeds what it
-/// delivers.
-fn volume_balance(model: &Model, h: usize, diags: &mut Diagnostics) {
+/// delivers. `on_host` are the host's containers.
+fn volume_balance(model: &Model, h: usize, on_host: &[usize], diags: &mut Diagnostics) {
     let host = &model.hosts[h];
     let mut on: Vec<Vec<usize>> = vec![Vec::new(); host.volumes.len()];
-    for (c, v) in model.data_volumes(h) {
+    for (c, v) in model.data_volumes_among(h, on_host) {
         on[v].push(c);
     }
     for (v, containers) in host.volumes.iter().zip(&on) {

@@ -7,14 +7,16 @@ use berth_model::schema::{self, BlockSchema};
 use berth_model::*;
 use berth_resolve::{Resolved, Resource};
 use berth_stdlib::catalogue;
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeMap;
 
-/// Model indices of every resource, by address, for resolving references.
-struct Index {
-    by_address: HashMap<Address, usize>,
+/// Model indices of every resource, by address (borrowed from the resolved spec), for
+/// resolving references.
+struct Index<'r> {
+    by_address: HashMap<&'r Address, usize>,
 }
 
-impl Index {
+impl Index<'_> {
     fn get(&self, address: &Address) -> Option<usize> {
         self.by_address.get(address).copied()
     }
@@ -22,9 +24,11 @@ impl Index {
 
 pub(crate) fn convert(resolved: &Resolved, diags: &mut Diagnostics) -> Model {
     let mut per_kind: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut by_address = HashMap::new();
-    let mut names: HashMap<(&str, &str), Span> = HashMap::new();
-    let mut accepted = Vec::new();
+    let mut by_address = HashMap::default();
+    by_address.reserve(resolved.resources.len());
+    let mut names: HashMap<(&str, &str), Span> = HashMap::default();
+    names.reserve(resolved.resources.len());
+    let mut accepted = Vec::with_capacity(resolved.resources.len());
     for r in &resolved.resources {
         if let Err(message) = formats::dns_label(&r.name) {
             diags.push(
@@ -47,12 +51,23 @@ pub(crate) fn convert(resolved: &Resolved, diags: &mut Diagnostics) -> Model {
             continue;
         }
         let n = per_kind.entry(r.schema.name).or_default();
-        by_address.insert(r.address.clone(), *n);
+        by_address.insert(&r.address, *n);
         *n += 1;
         accepted.push(r);
     }
     let index = Index { by_address };
     let mut model = Model::default();
+    let count = |kind: &str| per_kind.get(kind).copied().unwrap_or(0);
+    model.hosts.reserve_exact(count("host"));
+    model.containers.reserve_exact(count("container"));
+    model.clusters.reserve_exact(count("cluster"));
+    model.services.reserve_exact(count("service"));
+    model.releases.reserve_exact(count("release"));
+    model.images.reserve_exact(count("image"));
+    model.issuers.reserve_exact(count("issuer"));
+    model.certificates.reserve_exact(count("certificate"));
+    model.forwards.reserve_exact(count("forward"));
+    model.environments.reserve_exact(count("environment"));
     let mut cx = Cx { index: &index, diags };
     for r in &accepted {
         let reader = Reader::new(&r.body, r.schema, r.span, cx.diags);
@@ -90,13 +105,13 @@ pub(crate) fn convert(resolved: &Resolved, diags: &mut Diagnostics) -> Model {
 }
 
 struct Cx<'a> {
-    index: &'a Index,
+    index: &'a Index<'a>,
     diags: &'a mut Diagnostics,
 }
 
 impl Cx<'_> {
     fn meta(&mut self, r: &Resource, reader: &Reader<'_>) -> Meta {
-        let environment = reader.reference("environment", self.diags).and_then(|(a, s)| self.resolve(&a, s));
+        let environment = reader.reference("environment", self.diags).and_then(|(a, s)| self.resolve(a, s));
         // Not orders of creation: `wait_for` is a wait at run time (DNS), and placement
         // candidates are ordered by the placement edges of the shares actually placed.
         let mut not_ordering: Vec<&Address> = Vec::new();
@@ -105,7 +120,7 @@ impl Cx<'_> {
             not_ordering
                 .extend(attr.value.as_list().unwrap_or_default().iter().filter_map(|v| v.as_ref().map(|r| &r.address)));
         }
-        let not_ordering: std::collections::BTreeSet<&Address> = not_ordering.into_iter().collect();
+        let not_ordering: HashSet<&Address> = not_ordering.into_iter().collect();
         let mut depends_on: Vec<Address> = r.references.iter().filter(|a| !not_ordering.contains(a)).cloned().collect();
         for (a, span) in &r.depends_on {
             if self.index.get(&a.resource()).is_none() {
@@ -449,7 +464,7 @@ impl Cx<'_> {
         let wait_for = rd.references("wait_for", d);
         let wait_for = wait_for.iter().filter_map(|(a, s)| self.resolve(a, *s)).collect();
         let d = &mut *self.diags;
-        let certificate = rd.reference("certificate", d).and_then(|(a, s)| self.resolve(&a, s));
+        let certificate = rd.reference("certificate", d).and_then(|(a, s)| self.resolve(a, s));
         let d = &mut *self.diags;
         Service {
             workload: if rd.string("workload", d).as_deref() == Some("Deployment") {
@@ -485,7 +500,7 @@ impl Cx<'_> {
         let cluster_refs = rd.references("clusters", d);
         let clusters = cluster_refs.iter().filter_map(|(a, s)| self.resolve(a, *s)).collect();
         let d = &mut *self.diags;
-        let certificate = rd.reference("certificate", d).and_then(|(a, s)| self.resolve(&a, s));
+        let certificate = rd.reference("certificate", d).and_then(|(a, s)| self.resolve(a, s));
         let d = &mut *self.diags;
         Release {
             chart: rd.string("chart", d).unwrap_or_default(),
@@ -566,7 +581,7 @@ impl Cx<'_> {
 
     fn certificate(&mut self, rd: &Reader<'_>, meta: Meta) -> Certificate {
         let d = &mut *self.diags;
-        let issuer = rd.reference("issuer", d).and_then(|(a, s)| self.resolve(&a, s)).unwrap_or(usize::MAX);
+        let issuer = rd.reference("issuer", d).and_then(|(a, s)| self.resolve(a, s)).unwrap_or(usize::MAX);
         let d = &mut *self.diags;
         Certificate {
             dns_names: rd.strings("dns_names", d),
@@ -581,7 +596,7 @@ impl Cx<'_> {
         let d = &mut *self.diags;
         let target = rd.reference("to", d).and_then(|(a, s)| {
             let kind = a.kind.clone();
-            self.resolve(&a, s)
+            self.resolve(a, s)
                 .map(|i| if kind == "service" { ForwardTarget::Service(i) } else { ForwardTarget::Container(i) })
         });
         let d = &mut *self.diags;

@@ -59,12 +59,13 @@ pub fn placement_report(model: &berth_model::Model) -> String {
             serde_json::json!({"cluster": c.meta.address.to_string(), "pods": pods, "capacity": c.pod_capacity})
         })
         .collect();
+    let on_host = model.containers_by_host();
     let hosts: Vec<serde_json::Value> = model
         .hosts
         .iter()
-        .enumerate()
-        .map(|(h, host)| {
-            let names: Vec<&str> = model.containers_on(h).map(|(_, c)| c.meta.name.as_str()).collect();
+        .zip(&on_host)
+        .map(|(host, on)| {
+            let names: Vec<&str> = on.iter().map(|&c| model.containers[c].meta.name.as_str()).collect();
             serde_json::json!({"host": host.meta.address.to_string(), "containers": names.len(), "address_pool_size": host.docker.address_pool_size, "placed": names})
         })
         .collect();

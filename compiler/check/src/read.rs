@@ -7,6 +7,7 @@ use berth_diag::{Diagnostic, Diagnostics, Span, codes, did_you_mean};
 use berth_model::schema::{AttrSchema, BlockSchema, Default, Ty};
 use berth_model::{Address, Value};
 use berth_resolve::{Attr, Body, NestedBlock};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Reads one body against its block schema.
@@ -137,14 +138,19 @@ impl<'a> Reader<'a> {
         self.schema.attr(name).unwrap_or_else(|| panic!("schema of {} has no attribute {name}", self.schema.name))
     }
 
-    /// The value: given, else the schema default, else None.
-    fn value(&self, name: &str) -> Option<(Value, Span)> {
+    /// The value: given, else the schema default, else None. A given value is borrowed.
+    fn value(&self, name: &str) -> Option<(Cow<'a, Value>, Span)> {
+        self.value_of(name, self.schema_attr(name))
+    }
+
+    /// [`Reader::value`] with the attribute's schema already looked up.
+    fn value_of(&self, name: &str, schema: &'static AttrSchema) -> Option<(Cow<'a, Value>, Span)> {
         match self.attr(name) {
-            Some(a) if !a.value.is_null() => Some((a.value.clone(), a.span)),
-            Some(_) | None => match self.schema_attr(name).default {
-                Default::Str(s) => Some((Value::string(s), self.span)),
-                Default::Num(n) => Some((Value::Number(n), self.span)),
-                Default::Bool(b) => Some((Value::Bool(b), self.span)),
+            Some(a) if !a.value.is_null() => Some((Cow::Borrowed(&a.value), a.span)),
+            Some(_) | None => match schema.default {
+                Default::Str(s) => Some((Cow::Owned(Value::string(s)), self.span)),
+                Default::Num(n) => Some((Cow::Owned(Value::Number(n)), self.span)),
+                Default::Bool(b) => Some((Cow::Owned(Value::Bool(b)), self.span)),
                 Default::None | Default::Required => None,
             },
         }
@@ -165,14 +171,23 @@ impl<'a> Reader<'a> {
 
     /// A string attribute (enums are checked against their words).
     pub fn string(&self, name: &str, diags: &mut Diagnostics) -> Option<String> {
-        let ty = self.schema_attr(name).ty;
-        let (v, span) = self.value(name)?;
-        let s = match &v {
-            Value::String(s) => s.to_string(),
-            Value::Number(_) | Value::Bool(_) if matches!(ty, Ty::String) => v.to_string(),
+        let schema = self.schema_attr(name);
+        let ty = schema.ty;
+        let given = self.attr(name).filter(|a| !a.value.is_null());
+        let (s, span) = match (given, schema.default) {
+            // The common default needs no intermediate value.
+            (None, Default::Str(d)) => (String::from(d), self.span),
             _ => {
-                self.wrong(diags, name, span, &v, ty);
-                return None;
+                let (v, span) = self.value_of(name, schema)?;
+                let s = match &*v {
+                    Value::String(s) => String::from(&**s),
+                    Value::Number(_) | Value::Bool(_) if matches!(ty, Ty::String) => v.to_string(),
+                    _ => {
+                        self.wrong(diags, name, span, &v, ty);
+                        return None;
+                    }
+                };
+                (s, span)
             }
         };
         if let Ty::Enum(words) = ty
@@ -267,7 +282,7 @@ impl<'a> Reader<'a> {
         for (i, item) in items.iter().enumerate() {
             match item {
                 Value::Null => {}
-                Value::String(s) => out.push(s.to_string()),
+                Value::String(s) => out.push(String::from(&**s)),
                 Value::Number(_) | Value::Bool(_) => out.push(item.to_string()),
                 other => {
                     let at = attr.map_or(span, |a| a.element_span(i));
@@ -289,7 +304,7 @@ impl<'a> Reader<'a> {
         for (k, item) in entries {
             match item {
                 Value::String(s) => {
-                    out.insert(k.clone(), s.to_string());
+                    out.insert(k.clone(), String::from(&**s));
                 }
                 Value::Number(_) | Value::Bool(_) => {
                     out.insert(k.clone(), item.to_string());
@@ -312,7 +327,7 @@ impl<'a> Reader<'a> {
     /// A size in bytes; plain numbers are bytes, or GiB where `numbers_are_gib`.
     pub fn size(&self, name: &str, numbers_are_gib: bool, diags: &mut Diagnostics) -> Option<u64> {
         let (v, span) = self.value(name)?;
-        let parsed = match &v {
+        let parsed = match &*v {
             Value::Number(_) => v
                 .as_integer()
                 .filter(|i| *i >= 0)
@@ -338,25 +353,50 @@ impl<'a> Reader<'a> {
         formats::duration_secs(&s).ok()
     }
 
-    /// A reference to one object of the schema's kinds.
-    pub fn reference(&self, name: &str, diags: &mut Diagnostics) -> Option<(Address, Span)> {
-        let (v, span) = self.value(name)?;
-        let Ty::Ref(kinds) = self.schema_attr(name).ty else { return None };
-        ref_of(&v, span, name, kinds, diags)
+    /// A reference to one object of the schema's kinds (its address borrowed from the body).
+    pub fn reference(&self, name: &str, diags: &mut Diagnostics) -> Option<(&'a Address, Span)> {
+        let schema = self.schema_attr(name);
+        let (v, span) = self.value_of(name, schema)?;
+        let Ty::Ref(kinds) = schema.ty else { return None };
+        match v {
+            Cow::Borrowed(v) => ref_of(v, span, name, kinds, diags),
+            // A default is never a reference: this only reports it.
+            Cow::Owned(v) => ref_of(&v, span, name, kinds, diags).and(None),
+        }
     }
 
-    /// A list of references to objects of the schema's kinds.
-    pub fn references(&self, name: &str, diags: &mut Diagnostics) -> Vec<(Address, Span)> {
-        let Some((v, span)) = self.value(name) else { return Vec::new() };
-        let Ty::Refs(kinds) = self.schema_attr(name).ty else { return Vec::new() };
-        let items: Vec<Value> = match &v {
-            Value::List(l) => l.to_vec(),
-            Value::Object(o) => o.values().cloned().collect(),
-            other => vec![other.clone()],
+    /// A list of references to objects of the schema's kinds (their addresses borrowed from
+    /// the body).
+    pub fn references(&self, name: &str, diags: &mut Diagnostics) -> Vec<(&'a Address, Span)> {
+        let schema = self.schema_attr(name);
+        let Some((v, span)) = self.value_of(name, schema) else { return Vec::new() };
+        let Ty::Refs(kinds) = schema.ty else { return Vec::new() };
+        match v {
+            Cow::Borrowed(v) => self.refs_in(v, span, name, kinds, diags),
+            // A default is never a list of references: this only reports it.
+            Cow::Owned(v) => {
+                self.refs_in(&v, span, name, kinds, diags);
+                Vec::new()
+            }
+        }
+    }
+
+    fn refs_in<'v>(
+        &self,
+        v: &'v Value,
+        span: Span,
+        name: &str,
+        kinds: &[&str],
+        diags: &mut Diagnostics,
+    ) -> Vec<(&'v Address, Span)> {
+        let items: Vec<&Value> = match v {
+            Value::List(l) => l.iter().collect(),
+            Value::Object(o) => o.values().collect(),
+            other => vec![other],
         };
         let attr = self.attr(name);
         items
-            .iter()
+            .into_iter()
             .enumerate()
             .filter_map(|(i, item)| ref_of(item, attr.map_or(span, |a| a.element_span(i)), name, kinds, diags))
             .collect()
@@ -364,7 +404,7 @@ impl<'a> Reader<'a> {
 
     /// A raw value (for `any`-typed attributes).
     pub fn any(&self, name: &str) -> Value {
-        self.value(name).map_or(Value::Null, |(v, _)| v)
+        self.value(name).map_or(Value::Null, |(v, _)| v.into_owned())
     }
 }
 
@@ -398,12 +438,18 @@ pub fn port_of(v: &Value, span: Span, name: &str, diags: &mut Diagnostics) -> Op
     }
 }
 
-fn ref_of(v: &Value, span: Span, name: &str, kinds: &[&str], diags: &mut Diagnostics) -> Option<(Address, Span)> {
+fn ref_of<'v>(
+    v: &'v Value,
+    span: Span,
+    name: &str,
+    kinds: &[&str],
+    diags: &mut Diagnostics,
+) -> Option<(&'v Address, Span)> {
     match v.as_ref() {
         Some(r)
             if r.attribute.is_empty() && r.address.nested.is_empty() && kinds.contains(&r.address.kind.as_str()) =>
         {
-            Some((r.address.clone(), span))
+            Some((&r.address, span))
         }
         Some(r) if r.attribute.is_empty() => {
             diags.push(

@@ -557,6 +557,18 @@ impl Model {
         self.containers.iter().enumerate().filter(move |(i, _)| self.placement.container_hosts.get(*i) == Some(&host))
     }
 
+    /// The containers of every host (indices into [`Model::containers`], in declaration order),
+    /// indexed by host: [`Model::containers_on`] for all hosts in one pass.
+    pub fn containers_by_host(&self) -> Vec<Vec<usize>> {
+        let mut on_host = vec![Vec::new(); self.hosts.len()];
+        for (i, &h) in self.placement.container_hosts.iter().enumerate().take(self.containers.len()) {
+            if let Some(list) = on_host.get_mut(h) {
+                list.push(i);
+            }
+        }
+        on_host
+    }
+
     /// Storage balancing: the volume (an index into the host's [`Host::volumes`]) that keeps the
     /// data of each container on `host` with an `iops_demand`, as (container index, volume
     /// index) in declaration order. Each such container goes to the volume with the most IOPS
@@ -564,12 +576,22 @@ impl Model {
     /// declared on ties), so the same spec always gives the same assignment. Empty when the
     /// host has no volumes.
     pub fn data_volumes(&self, host: usize) -> Vec<(usize, usize)> {
+        self.balance_volumes(host, self.containers_on(host).map(|(i, _)| i))
+    }
+
+    /// [`Model::data_volumes`] of `host` given its containers `on_host` (as from
+    /// [`Model::containers_by_host`]), without a pass over every container of the model.
+    pub fn data_volumes_among(&self, host: usize, on_host: &[usize]) -> Vec<(usize, usize)> {
+        self.balance_volumes(host, on_host.iter().copied())
+    }
+
+    fn balance_volumes(&self, host: usize, on_host: impl Iterator<Item = usize>) -> Vec<(usize, usize)> {
         let Some(h) = self.hosts.get(host) else { return Vec::new() };
         let mut left: Vec<i128> =
             h.volumes.iter().map(|v| i128::from(v.iops_capacity()) - i128::from(v.iops_demand.unwrap_or(0))).collect();
         let mut assigned = Vec::new();
-        for (i, c) in self.containers_on(host) {
-            let Some(demand) = c.iops_demand else { continue };
+        for i in on_host {
+            let Some(demand) = self.containers[i].iops_demand else { continue };
             let mut best: Option<usize> = None;
             for (v, &l) in left.iter().enumerate() {
                 if best.is_none_or(|b| l > left[b]) {
