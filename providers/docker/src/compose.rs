@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 /// and fixed addresses that cannot be given, are reported in declaration order.
 pub(crate) fn render(model: &Model, h: usize, on_host: &[usize], diags: &mut Diagnostics) -> String {
     let host = &model.hosts[h];
-    let mut data = data_volumes(model, h, on_host).into_iter().peekable();
+    let mut data = model.data_volumes_among(h, on_host).into_iter().peekable();
     let plan = networks::plan(model, h, on_host, diags);
     // The same logging block for every service of the host.
     let mut logging = json!({ "driver": host.docker.log_driver });
@@ -151,29 +151,6 @@ fn service(out: &mut String, c: &Container, fixed: Option<&str>, logging_block: 
         }
     }
     YAML.str_entry(out, "restart", &c.restart, 4);
-}
-
-/// Storage balancing over the host's containers `on_host`: the same assignment as
-/// [`Model::data_volumes`], as (container index, volume index) in declaration order, without
-/// a pass over every container of the model.
-pub(crate) fn data_volumes(model: &Model, h: usize, on_host: &[usize]) -> Vec<(usize, usize)> {
-    let Some(host) = model.hosts.get(h) else { return Vec::new() };
-    let mut left: Vec<i128> =
-        host.volumes.iter().map(|v| i128::from(v.iops_capacity()) - i128::from(v.iops_demand.unwrap_or(0))).collect();
-    let mut assigned = Vec::new();
-    for &i in on_host {
-        let Some(demand) = model.containers[i].iops_demand else { continue };
-        let mut best: Option<usize> = None;
-        for (v, &l) in left.iter().enumerate() {
-            if best.is_none_or(|b| l > left[b]) {
-                best = Some(v);
-            }
-        }
-        let Some(v) = best else { break };
-        left[v] -= i128::from(demand);
-        assigned.push((i, v));
-    }
-    assigned
 }
 
 /// Writes CPUs as a whole number where they are one (`2`, not `2.0`), else as JSON writes them.

@@ -46,7 +46,7 @@ impl Emitter for DockerEmitter {
 
     fn emit(&self, input: EmitInput<'_>) -> (OutputTree, Diagnostics) {
         let model = input.model;
-        let on_host = containers_by_host(model);
+        let on_host = model.containers_by_host();
         // Hosts are independent: render them on a few threads, then add the files and the
         // diagnostics in host order, so the output does not depend on the scheduling.
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(model.hosts.len());
@@ -122,18 +122,6 @@ fn render_host(model: &Model, h: usize, on_host: &[usize], gzip: &mut cloud_init
 
 /// EC2 accepts at most this much user data (before base64).
 const USER_DATA_LIMIT: usize = 16 * 1024;
-
-/// The indices of the containers placed on each host, in declaration order: one pass over the
-/// placement instead of one per host.
-fn containers_by_host(model: &Model) -> Vec<Vec<usize>> {
-    let mut on_host = vec![Vec::new(); model.hosts.len()];
-    for (i, &h) in model.placement.container_hosts.iter().take(model.containers.len()).enumerate() {
-        if let Some(list) = on_host.get_mut(h) {
-            list.push(i);
-        }
-    }
-    on_host
-}
 
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! Emitter tests on small specs under tests/specs, compiled at a fixed time.
 
 use crate::cloud_init::Gzip;
-use crate::{COMPOSE_PATH, DAEMON_PATH, DockerEmitter, SYSCTL_PATH, containers_by_host};
+use crate::{COMPOSE_PATH, DAEMON_PATH, DockerEmitter, SYSCTL_PATH};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use berth_model::{EmitInput, Emitter, OutputTree};
@@ -311,18 +311,6 @@ fn gzip_is_deterministic_and_round_trips() {
     let mut empty = Vec::new();
     GzDecoder::new(&Gzip::new().compress(b"")[..]).read_to_end(&mut empty).expect("gzip");
     assert!(empty.is_empty());
-}
-
-#[test]
-fn data_volumes_are_the_models() {
-    for (spec, vars) in [(BASIC, &[][..]), ("examples/fleet", &["examples/fleet/fleet-1.json"][..])] {
-        let (model, _) = berth_tests::compile(spec, vars);
-        let on_host = containers_by_host(&model);
-        for (h, on) in on_host.iter().enumerate() {
-            assert_eq!(crate::compose::data_volumes(&model, h, on), model.data_volumes(h), "{spec}: host {h}");
-            assert_eq!(*on, model.containers_on(h).map(|(i, _)| i).collect::<Vec<_>>());
-        }
-    }
 }
 
 #[test]
