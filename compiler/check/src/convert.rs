@@ -480,7 +480,7 @@ impl Cx<'_> {
             memory,
             env: rd.string_map("env", d),
             command: rd.strings("command", d),
-            namespace: rd.string("namespace", d).unwrap_or_default(),
+            namespace: checked_name(rd, "namespace", formats::dns_label, d),
             headless: rd.bool("headless", d).unwrap_or(false),
             parallel: rd.string("pod_management", d).as_deref() == Some("Parallel"),
             wait_for,
@@ -507,7 +507,7 @@ impl Cx<'_> {
             version: rd.string("version", d),
             values: rd.any("values"),
             clusters,
-            namespace: rd.string("namespace", d).unwrap_or_default(),
+            namespace: checked_name(rd, "namespace", formats::dns_label, d),
             certificate,
             meta,
         }
@@ -587,7 +587,10 @@ impl Cx<'_> {
             dns_names: rd.strings("dns_names", d),
             issuer,
             validity_secs: rd.duration("validity", d).unwrap_or(0),
-            secret_name: rd.string("secret_name", d).unwrap_or_else(|| format!("{}-tls", meta.name)),
+            secret_name: rd
+                .attr("secret_name")
+                .map(|_| checked_name(rd, "secret_name", formats::dns_subdomain, d))
+                .unwrap_or_else(|| format!("{}-tls", meta.name)),
             meta,
         }
     }
@@ -690,7 +693,7 @@ fn pod_labels(rd: &Reader<'_>, d: &mut Diagnostics) -> BTreeMap<String, String> 
 fn label_key_problem(key: &str) -> Option<String> {
     let (prefix, name) = key.rsplit_once('/').map_or((None, key), |(p, n)| (Some(p), n));
     if let Some(p) = prefix
-        && (p.is_empty() || p.len() > 253 || !p.split('.').all(|l| formats::dns_label(l).is_ok()))
+        && formats::dns_subdomain(p).is_err()
     {
         return Some(format!("the prefix of label key {key:?} is not a DNS subdomain"));
     }
@@ -746,6 +749,20 @@ fn taint_problems(p: &Reader<'_>, taints: &[String], d: &mut Diagnostics) {
             );
         }
     }
+}
+
+/// A string attribute that Kubernetes uses as a name (a namespace, a Secret name), checked
+/// with `valid`; a bad one is reported at its value as `schema::name`.
+fn checked_name(rd: &Reader<'_>, name: &str, valid: fn(&str) -> Result<(), String>, d: &mut Diagnostics) -> String {
+    let value = rd.string(name, d).unwrap_or_default();
+    if let Err(message) = valid(&value) {
+        d.push(
+            Diagnostic::error(&codes::SCHEMA_NAME, rd.span_of(name), format!("`{name}`: {message}"))
+                .with_label("Kubernetes wants a DNS name here")
+                .with_help("use lower-case letters, digits and '-' (and '.' between labels of a Secret name), starting and ending alphanumeric"),
+        );
+    }
+    value
 }
 
 fn schema_block(kind: &str, block: &str) -> &'static BlockSchema {

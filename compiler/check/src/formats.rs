@@ -145,6 +145,16 @@ pub fn dns_label(s: &str) -> Result<(), String> {
     }
 }
 
+/// Checks a DNS subdomain (RFC 1123): dot-separated DNS labels, at most 253 characters, as
+/// Kubernetes wants for Secret names and label-key prefixes.
+pub fn dns_subdomain(s: &str) -> Result<(), String> {
+    if s.len() <= 253 && s.split('.').all(|l| dns_label(l).is_ok()) {
+        Ok(())
+    } else {
+        Err(format!("{s:?} is not a DNS subdomain: DNS labels joined by '.', at most 253 characters"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +190,7 @@ mod tests {
         assert!(image_reference("a:b:c").is_err());
         assert!(dns_label("svc-0001").is_ok());
         assert!(dns_label("Svc_1").is_err());
+        assert!(dns_subdomain("calc.risk-tls").is_ok());
+        assert!(dns_subdomain("calc..tls").is_err());
     }
 }

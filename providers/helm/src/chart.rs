@@ -25,7 +25,7 @@
 use crate::size::{ChartFile, RELEASE_LIMIT, release_bytes};
 use crate::tls::{self, Issued};
 use crate::workload::{CLUSTER_LABEL, address_annotation, merge, share_objects};
-use berth_diag::{Diagnostic, Diagnostics, Span, codes};
+use berth_diag::{Diagnostic, Diagnostics, codes};
 use berth_model::yaml::Style;
 use berth_model::{IssuerKind, Model, OutputTree, Release};
 use serde_json::{Map, Value, json};
@@ -66,16 +66,14 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Groups shares, certificates and releases by cluster, and reports names that Kubernetes
-    /// would refuse (namespaces, Secret names).
-    pub fn new(model: &Model, diags: &mut Diagnostics) -> Self {
+    /// Groups shares, certificates and releases by cluster (the check stage has already
+    /// refused namespaces and Secret names that Kubernetes would not take).
+    pub fn new(model: &Model) -> Self {
         let mut clusters: Vec<ClusterPlan> = model.clusters.iter().map(|_| ClusterPlan::default()).collect();
-        let mut placed = vec![false; model.services.len()];
         for (i, share) in model.placement.shares.iter().enumerate() {
             let Some(cp) = clusters.get_mut(share.cluster) else { continue };
             cp.shares.push(i);
             let s = &model.services[share.service];
-            placed[share.service] = true;
             if let Some(c) = s.certificate {
                 cp.certificates.entry(c).or_default().insert(s.namespace.clone());
             }
@@ -88,53 +86,13 @@ impl Plan {
                     cp.certificates.entry(cert).or_default().insert(r.namespace.clone());
                 }
             }
-            check_name(&r.namespace, dns_label, "namespace", &r.meta.address.to_string(), r.meta.span, diags);
         }
-        for (si, s) in model.services.iter().enumerate() {
-            if placed[si] {
-                check_name(&s.namespace, dns_label, "namespace", &s.meta.address.to_string(), s.meta.span, diags);
-            }
-        }
-        let plan = Plan { clusters };
-        for ci in plan.certificates() {
-            let cert = &model.certificates[ci];
-            check_name(
-                &cert.secret_name,
-                dns_subdomain,
-                "secret_name",
-                &cert.meta.address.to_string(),
-                cert.meta.span,
-                diags,
-            );
-        }
-        plan
+        Plan { clusters }
     }
 
     /// Every certificate in use on some cluster, each once.
     pub fn certificates(&self) -> BTreeSet<usize> {
         self.clusters.iter().flat_map(|c| c.certificates.keys().copied()).collect()
-    }
-}
-
-fn dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-fn dns_subdomain(s: &str) -> bool {
-    s.len() <= 253 && s.split('.').all(dns_label)
-}
-
-fn check_name(name: &str, valid: fn(&str) -> bool, what: &str, owner: &str, span: Span, diags: &mut Diagnostics) {
-    if !valid(name) {
-        diags.push(
-            Diagnostic::error(&codes::SCHEMA_NAME, span, format!("{owner} has an invalid {what} {name:?}: Kubernetes wants a DNS name"))
-                .with_label(format!("this {what}"))
-                .with_help("use lower-case letters, digits and '-' (and '.' between labels of a Secret name), starting and ending alphanumeric"),
-        );
     }
 }
 
@@ -366,11 +324,5 @@ mod tests {
         assert_eq!(kube_version("1.31").as_deref(), Some(">= 1.31.0-0"));
         assert_eq!(kube_version("v1.30.2").as_deref(), Some(">= 1.30.2-0"));
         assert_eq!(kube_version("latest"), None);
-    }
-
-    #[test]
-    fn names() {
-        assert!(dns_label("svc-0000") && !dns_label("Svc") && !dns_label("-a") && !dns_label(""));
-        assert!(dns_subdomain("a.b-c") && !dns_subdomain("a..b"));
     }
 }

@@ -39,7 +39,7 @@ impl Emitter for HelmEmitter {
 
     fn emit(&self, input: EmitInput<'_>) -> (OutputTree, Diagnostics) {
         let mut diags = Diagnostics::new();
-        let plan = chart::Plan::new(input.model, &mut diags);
+        let plan = chart::Plan::new(input.model);
         let issued = tls::Issued::issue(input.model, plan.certificates(), self.now_unix, &mut diags);
         let tree = chart::render_all(input.model, &plan, &issued, &mut diags);
         (tree, diags)
