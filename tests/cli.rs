@@ -4,13 +4,12 @@
 
 #![allow(clippy::disallowed_methods, reason = "tests read and write files")]
 
-use berth_tests::{berth, root, run, text};
+use berth_tests::{TempDir, berth, root, run, text};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A spec with three distinct errors, at lines 2, 6 and 11.
 const THREE_ERRORS: &str = r#"host "a" {
@@ -47,36 +46,6 @@ const NUMBER_VARIABLE: &str = r#"variable "n" {
 
 /// A valid spec laid out badly, with every kind of comment.
 const UGLY: &str = "# top comment\n// slash comment\nhost \"a\" {\ninstance_type=\"m5.large\" # trailing comment\n    ami = \"ami-1\"\n  /* block comment */ zone=\"us-east-1a\"\n      subnet        =   \"subnet-1\"\n}\n";
-
-/// A fresh directory under the system temporary directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    /// Creates an empty directory whose name holds the process id, a counter and `label`.
-    fn new(label: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("berth-cli-{}-{n}-{label}", std::process::id()));
-        if dir.exists() {
-            fs::remove_dir_all(&dir).unwrap_or_else(|e| panic!("cannot clear {}: {e}", dir.display()));
-        }
-        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-        TempDir(dir)
-    }
-
-    /// Writes a file into the directory and returns its path.
-    fn write(&self, name: &str, contents: &str) -> PathBuf {
-        let path = self.0.join(name);
-        fs::write(&path, contents).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 /// The exit code, failing the test if the process was killed by a signal.
 fn code(out: &Output) -> i32 {
@@ -226,20 +195,20 @@ fn every_error_is_reported_in_one_run() {
 #[test]
 fn a_failed_build_leaves_the_output_alone() {
     let tmp = TempDir::new("atomic");
-    let (out, secrets) = (tmp.0.join("out"), tmp.0.join("secrets"));
+    let (out, secrets) = (tmp.path().join("out"), tmp.path().join("secrets"));
     let (example, args) = &examples()[0];
     let good = run(berth().arg("build").args(args).arg("-o").arg(&out).arg("--secrets-dir").arg(&secrets));
     assert_eq!(code(&good), 0, "build of examples/{example}:\n{}", text(&good).1);
     assert!(out.is_dir(), "the build wrote no {}", out.display());
-    assert_eq!(leftovers(&tmp.0), Vec::<String>::new(), "staging left beside OUT after a build");
-    let before = snapshot(&tmp.0);
+    assert_eq!(leftovers(tmp.path()), Vec::<String>::new(), "staging left beside OUT after a build");
+    let before = snapshot(tmp.path());
 
     let bad = tmp.write("bad.hcl", THREE_ERRORS);
     let failed = run(berth().arg("build").arg(&bad).arg("-o").arg(&out).arg("--secrets-dir").arg(&secrets));
     assert_eq!(code(&failed), 1, "build of a spec with errors:\n{}", text(&failed).1);
     fs::remove_file(&bad).unwrap_or_else(|e| panic!("cannot remove {}: {e}", bad.display()));
-    assert_eq!(leftovers(&tmp.0), Vec::<String>::new(), "staging left beside OUT after a failed build");
-    let after = snapshot(&tmp.0);
+    assert_eq!(leftovers(tmp.path()), Vec::<String>::new(), "staging left beside OUT after a failed build");
+    let after = snapshot(tmp.path());
     assert_eq!(
         after.keys().collect::<Vec<_>>(),
         before.keys().collect::<Vec<_>>(),
@@ -375,7 +344,7 @@ fn sensitive_values_never_appear_in_diagnostics() {
     let tmp = TempDir::new("sensitive");
     let spec = tmp.write(
         "spec.hcl",
-        &format!(
+        format!(
             r#"variable "itype" {{
   type      = string
   sensitive = true

@@ -12,12 +12,11 @@
 
 #![allow(clippy::disallowed_methods, reason = "tests read and write files")]
 
-use berth_tests::{berth, root, run, text};
+use berth_tests::{TempDir, berth, root, run, text};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
 /// Files of a directory tree: path relative to its root (`/`-separated) to contents.
 type Tree = BTreeMap<String, Vec<u8>>;
@@ -64,29 +63,6 @@ fn spec_args(example: &str) -> Vec<String> {
     args
 }
 
-/// A fresh directory under the system temporary directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    /// Creates an empty directory whose name holds the process id, a counter and `label`.
-    fn new(label: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("berth-golden-{}-{n}-{label}", std::process::id()));
-        if dir.exists() {
-            fs::remove_dir_all(&dir).unwrap_or_else(|e| panic!("cannot clear {}: {e}", dir.display()));
-        }
-        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Runs `berth build` of an example into `out` and `secrets`, failing the test unless it
 /// succeeds; returns its stderr.
 fn build(example: &str, out: &Path, secrets: &Path) -> String {
@@ -106,7 +82,7 @@ struct Produced {
 /// Builds, checks and graphs an example.
 fn produce(example: &str) -> Produced {
     let tmp = TempDir::new(example);
-    let (out, secrets) = (tmp.0.join("out"), tmp.0.join("secrets"));
+    let (out, secrets) = (tmp.path().join("out"), tmp.path().join("secrets"));
     build(example, &out, &secrets);
     let mut golden = read_tree(&out);
     for reserved in [CHECK_FILE, GRAPH_FILE] {
@@ -357,9 +333,9 @@ fn stamps(dir: &Path) -> BTreeMap<String, (u64, i64, i64)> {
 fn builds_are_deterministic_and_unchanged_rebuilds_touch_nothing() {
     for example in examples() {
         let tmp = TempDir::new(&example);
-        let (first, second) = (tmp.0.join("first"), tmp.0.join("second"));
-        build(&example, &first, &tmp.0.join("first.secrets"));
-        build(&example, &second, &tmp.0.join("second.secrets"));
+        let (first, second) = (tmp.path().join("first"), tmp.path().join("second"));
+        build(&example, &first, &tmp.path().join("first.secrets"));
+        build(&example, &second, &tmp.path().join("second.secrets"));
         let diffs = differences(&read_tree(&first), &read_tree(&second));
         assert!(
             diffs.is_empty(),
@@ -368,7 +344,7 @@ fn builds_are_deterministic_and_unchanged_rebuilds_touch_nothing() {
         );
 
         let before = stamps(&first);
-        let stderr = build(&example, &first, &tmp.0.join("first.secrets"));
+        let stderr = build(&example, &first, &tmp.path().join("first.secrets"));
         assert!(
             stderr.contains("unchanged"),
             "rebuilding {example} into the same folder did not report \"unchanged\":\n{stderr}"

@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -35,6 +37,9 @@ pub fn berth() -> Command {
 
 /// The time every test runs at, so expiry checks are reproducible.
 pub const FIXED_NOW: &str = "2026-11-25T00:00:00Z";
+
+/// [`FIXED_NOW`] in seconds since the Unix epoch, for emitters that take the clock as a number.
+pub const FIXED_NOW_UNIX: i64 = 1_795_564_800;
 
 /// Runs a command and returns its output, failing the test if it could not start.
 pub fn run(cmd: &mut Command) -> Output {
@@ -81,8 +86,7 @@ pub fn compile(spec: &str, var_files: &[&str]) -> (berth_model::Model, berth_mod
     }
     let (resolved, mut diags) = berth_resolve::resolve(&DiskLoader, &mut sources, spec, &inputs);
     let resolved = resolved.unwrap_or_else(|| panic!("{spec} did not load: {diags:?}"));
-    let now = berth_check::formats::timestamp_unix(FIXED_NOW).expect("fixed time parses");
-    let (model, more) = berth_check::check(&resolved, berth_check::CheckContext { now_unix: now });
+    let (model, more) = berth_check::check(&resolved, berth_check::CheckContext { now_unix: FIXED_NOW_UNIX });
     diags.extend(more);
     let (graph, more) = berth_graph::build(&model);
     diags.extend(more);
@@ -90,6 +94,88 @@ pub fn compile(spec: &str, var_files: &[&str]) -> (berth_model::Model, berth_mod
         diags.iter().filter(|d| d.is_error()).map(|d| format!("{}: {}", d.code.name, d.message)).collect();
     assert!(errors.is_empty(), "{spec} has errors: {errors:#?}");
     (model, graph)
+}
+
+/// Compiles a spec like [`compile`] and runs one emitter on it: its files and diagnostics.
+pub fn emit(
+    emitter: &dyn berth_model::Emitter,
+    spec: &str,
+    var_files: &[&str],
+) -> (berth_model::OutputTree, berth_diag::Diagnostics) {
+    let (model, graph) = compile(spec, var_files);
+    emitter.emit(berth_model::EmitInput { model: &model, graph: &graph })
+}
+
+/// One file of an output tree as text; panics, listing the tree, if there is no such file or
+/// it is not UTF-8.
+pub fn file_text(tree: &berth_model::OutputTree, path: &str) -> String {
+    let file = tree
+        .get(path)
+        .unwrap_or_else(|| panic!("no {path} among {:?}", tree.iter().map(|(p, _)| p).collect::<Vec<_>>()));
+    String::from_utf8(file.contents.clone()).unwrap_or_else(|e| panic!("{path} is not UTF-8: {e}"))
+}
+
+/// A fresh directory under the system temporary directory, removed when dropped, after
+/// anything mounted below it is unmounted (tests that mount there need not clean up).
+#[derive(Debug)]
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// Creates an empty directory whose name holds the process id, a counter and `label`.
+    pub fn new(label: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("berth-{}-{n}-{label}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).unwrap_or_else(|e| panic!("cannot clear {}: {e}", dir.display()));
+        }
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        TempDir(dir)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes a file into the directory and returns its path.
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+        let dir = self.0.to_string_lossy();
+        let below = format!("{dir}/");
+        let mut points: Vec<&str> =
+            mounts.lines().filter_map(|l| l.split(' ').nth(1)).filter(|p| *p == dir || p.starts_with(&below)).collect();
+        // The deepest first, so that nothing still holds a mount point being unmounted.
+        points.reverse();
+        for point in points {
+            let _ = Command::new("umount").arg("-l").arg(point).status();
+        }
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Calls `f` until it returns true, sleeping 200 ms between tries, for at most `limit`.
+/// Returns whether it came true; if not, says on stderr that `what` did not happen.
+pub fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            eprintln!("{what}: not within {limit:?}");
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// The directory of the real tools installed by tests/setup.sh.
@@ -104,7 +190,7 @@ pub fn tools() -> PathBuf {
 
 /// Runs a command to its end like [`Command::output`], but for at most `limit`: a tool that
 /// hangs fails the test with what it printed instead of stalling CI.
-pub fn output_within(cmd: &mut Command, limit: std::time::Duration) -> Output {
+pub fn output_within(cmd: &mut Command, limit: Duration) -> Output {
     use std::io::Read;
     use std::process::Stdio;
     let mut child = cmd
@@ -124,13 +210,11 @@ pub fn output_within(cmd: &mut Command, limit: std::time::Duration) -> Output {
     };
     let out = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
     let err = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let deadline = std::time::Instant::now() + limit;
+    let deadline = Instant::now() + limit;
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(20))
-            }
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -140,4 +224,12 @@ pub fn output_within(cmd: &mut Command, limit: std::time::Duration) -> Output {
         }
     };
     Output { status, stdout: out.join().unwrap_or_default(), stderr: err.join().unwrap_or_default() }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixed_now_unix_is_fixed_now() {
+        assert_eq!(berth_check::formats::timestamp_unix(super::FIXED_NOW), Ok(super::FIXED_NOW_UNIX));
+    }
 }

@@ -4,35 +4,29 @@ use crate::cloud_init::Gzip;
 use crate::{COMPOSE_PATH, DAEMON_PATH, DockerEmitter, SYSCTL_PATH};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use berth_model::{EmitInput, Emitter, OutputTree};
+use berth_diag::Diagnostics;
+use berth_model::OutputTree;
+use berth_tests::file_text;
 use flate2::read::GzDecoder;
 use std::io::Read;
 
 const BASIC: &str = "providers/docker/tests/specs/basic.hcl";
 
-fn emit(spec: &str) -> OutputTree {
-    emit_with(spec, &[])
-}
-
-fn emit_with(spec: &str, var_files: &[&str]) -> OutputTree {
-    let (tree, diags) = emit_diagnosed(spec, var_files);
+/// The files of a spec, which must emit without diagnostics.
+fn emit(spec: &str, var_files: &[&str]) -> OutputTree {
+    let (tree, diags) = berth_tests::emit(&DockerEmitter, spec, var_files);
     assert!(diags.is_empty(), "{diags:?}");
     tree
 }
 
-fn emit_diagnosed(spec: &str, var_files: &[&str]) -> (OutputTree, Vec<String>) {
-    let (model, graph) = berth_tests::compile(spec, var_files);
-    let (tree, diags) = DockerEmitter.emit(EmitInput { model: &model, graph: &graph });
-    (tree, diags.iter().map(|d| format!("{}: {}", d.code.name, d.message)).collect())
-}
-
-fn text<'a>(tree: &'a OutputTree, path: &str) -> &'a str {
-    std::str::from_utf8(&tree.get(path).unwrap_or_else(|| panic!("no {path}")).contents).expect("UTF-8")
+/// Diagnostics as `code: message`.
+fn messages(diags: &Diagnostics) -> Vec<String> {
+    diags.iter().map(|d| format!("{}: {}", d.code.name, d.message)).collect()
 }
 
 #[test]
 fn every_host_gets_its_four_files() {
-    let tree = emit(BASIC);
+    let tree = emit(BASIC, &[]);
     let paths: Vec<&str> = tree.iter().map(|(p, _)| p).collect();
     assert_eq!(
         paths,
@@ -51,9 +45,9 @@ fn every_host_gets_its_four_files() {
 
 #[test]
 fn daemon_json_is_sorted_pretty_and_sized() {
-    let tree = emit(BASIC);
+    let tree = emit(BASIC, &[]);
     assert_eq!(
-        text(&tree, "h1/daemon.json"),
+        file_text(&tree, "h1/daemon.json"),
         r#"{
   "data-root": "/mnt/fast/docker",
   "default-address-pools": [
@@ -73,7 +67,7 @@ fn daemon_json_is_sorted_pretty_and_sized() {
 "#
     );
     // journald does not rotate: no log-opts, which dockerd would refuse for it.
-    let h2: serde_json::Value = serde_json::from_str(text(&tree, "h2/daemon.json")).expect("JSON");
+    let h2: serde_json::Value = serde_json::from_str(&file_text(&tree, "h2/daemon.json")).expect("JSON");
     assert_eq!(h2["log-driver"], "journald");
     assert!(h2.get("log-opts").is_none());
     assert_eq!(h2["data-root"], "/var/lib/docker");
@@ -82,8 +76,8 @@ fn daemon_json_is_sorted_pretty_and_sized() {
 
 #[test]
 fn compose_lists_every_placed_container() {
-    let tree = emit(BASIC);
-    let h1 = text(&tree, "h1/compose.yaml");
+    let tree = emit(BASIC, &[]);
+    let h1 = file_text(&tree, "h1/compose.yaml");
     assert!(h1.starts_with("networks:\n  default: {}\n  front: {}\nservices:\n"), "{h1}");
     assert!(
         h1.contains(
@@ -116,7 +110,7 @@ fn compose_lists_every_placed_container() {
     );
     assert!(h1.contains("  db-0:\n    cpus: 2\n"), "{h1}");
     assert!(h1.contains("    mem_limit: \"2g\"\n    networks:\n      - default\n"), "{h1}");
-    let h2 = text(&tree, "h2/compose.yaml");
+    let h2 = file_text(&tree, "h2/compose.yaml");
     assert!(h2.contains("    command:\n      - run\n      - --fast\n"), "{h2}");
     assert!(h2.contains("    logging:\n      driver: journald\n    mem_limit: 100000000\n"), "{h2}");
     assert!(h2.contains("    restart: \"no\"\n"), "{h2}");
@@ -125,8 +119,8 @@ fn compose_lists_every_placed_container() {
 
 #[test]
 fn data_directories_follow_the_iops_balance() {
-    let tree = emit(BASIC);
-    let h1 = text(&tree, "h1/compose.yaml");
+    let tree = emit(BASIC, &[]);
+    let h1 = file_text(&tree, "h1/compose.yaml");
     // fast has 20,000 IOPS, slow 10,000 less its own 500: db-0 and db-1 go to fast
     // (12,000 then 4,000 left), db-2 to slow (9,500 left beats 4,000).
     for (db, volume) in [("db-0", "/mnt/fast"), ("db-1", "/mnt/fast"), ("db-2", "/mnt/slow")] {
@@ -139,8 +133,8 @@ fn data_directories_follow_the_iops_balance() {
 
 #[test]
 fn sysctls_are_sized_and_overridden_by_the_spec() {
-    let tree = emit(BASIC);
-    let h1 = text(&tree, "h1/sysctl.d/90-berth.conf");
+    let tree = emit(BASIC, &[]);
+    let h1 = file_text(&tree, "h1/sysctl.d/90-berth.conf");
     let lines: Vec<&str> = h1.lines().filter(|l| !l.starts_with('#')).collect();
     assert_eq!(
         lines,
@@ -167,8 +161,8 @@ fn sysctls_are_sized_and_overridden_by_the_spec() {
 
 #[test]
 fn cloud_init_formats_mounts_and_installs_everything() {
-    let tree = emit(BASIC);
-    let h1 = text(&tree, "h1/cloud-init.yaml");
+    let tree = emit(BASIC, &[]);
+    let h1 = file_text(&tree, "h1/cloud-init.yaml");
     assert!(h1.starts_with("#cloud-config\n"), "{h1}");
     assert!(
         h1.contains(
@@ -217,14 +211,14 @@ runcmd:
     // The installed files are the emitted ones, byte for byte, compressed.
     assert_embedded_files_are_the_emitted_ones(&tree, "h1");
     assert!(h1.contains("\n  # compose.yaml beside this file: the containers of the host.\n  - content: H4sI"), "{h1}");
-    let h2 = text(&tree, "h2/cloud-init.yaml");
+    let h2 = file_text(&tree, "h2/cloud-init.yaml");
     assert!(!h2.contains("fs_setup") && !h2.contains("mounts"), "{h2}");
 }
 
 /// The `write_files` of a host's cloud-init, decoded: (path, contents, encoding).
 fn written_files(tree: &OutputTree, host: &str) -> Vec<(String, Vec<u8>, Option<String>)> {
     let doc: serde_json::Value =
-        serde_norway::from_str(text(tree, &format!("{host}/cloud-init.yaml"))).expect("cloud-init is YAML");
+        serde_norway::from_str(&file_text(tree, &format!("{host}/cloud-init.yaml"))).expect("cloud-init is YAML");
     let files = doc["write_files"].as_array().expect("write_files");
     files
         .iter()
@@ -266,7 +260,7 @@ fn assert_embedded_files_are_the_emitted_ones(tree: &OutputTree, host: &str) {
         assert_eq!(encoding.as_deref(), Some("gz+b64"), "{host}: {path}");
         assert_eq!(
             std::str::from_utf8(bytes).expect("UTF-8"),
-            text(tree, &format!("{host}/{name}")),
+            &file_text(tree, &format!("{host}/{name}")),
             "{host}: {path} is not {name}"
         );
     }
@@ -276,11 +270,11 @@ fn assert_embedded_files_are_the_emitted_ones(tree: &OutputTree, host: &str) {
 
 #[test]
 fn cloud_init_of_a_fleet_host_fits_ec2_user_data() {
-    let tree = emit_with("examples/fleet", &["examples/fleet/fleet-1.json"]);
+    let tree = emit("examples/fleet", &["examples/fleet/fleet-1.json"]);
     let mut hosts = 0;
     for (path, file) in tree.iter().filter(|(p, _)| p.ends_with("/cloud-init.yaml")) {
         let host = path.trim_end_matches("/cloud-init.yaml");
-        let compose = text(&tree, &format!("{host}/compose.yaml"));
+        let compose = file_text(&tree, &format!("{host}/compose.yaml"));
         assert!(compose.matches("\n    image: ").count() >= 312, "{path}");
         // EC2 takes at most 16 KB of user data; leave room for the hosts to grow.
         assert!(file.contents.len() < 16 * 1024, "{path}: {} bytes", file.contents.len());
@@ -315,21 +309,21 @@ fn gzip_is_deterministic_and_round_trips() {
 
 #[test]
 fn a_mount_of_a_volume_the_host_lacks_is_an_error() {
-    let (tree, diags) = emit_diagnosed("providers/docker/tests/specs/unknown-volume.hcl", &[]);
+    let (tree, diags) = berth_tests::emit(&DockerEmitter, "providers/docker/tests/specs/unknown-volume.hcl", &[]);
     assert_eq!(
-        diags,
+        messages(&diags),
         [
             "volume::mount: container.app mounts \"logs:/var/log/app\", which is not VOLUME:/path with a volume of host.h"
         ]
     );
     // Absolute host paths are mounted as written.
-    assert!(text(&tree, "h/compose.yaml").contains("    volumes:\n      - /etc/app:/etc/app:ro\n"));
+    assert!(file_text(&tree, "h/compose.yaml").contains("    volumes:\n      - /etc/app:/etc/app:ro\n"));
 }
 
 #[test]
 fn fixed_addresses_configure_the_subnets_of_every_network() {
-    let tree = emit("providers/docker/tests/specs/addresses.hcl");
-    let compose = text(&tree, "edge/compose.yaml");
+    let tree = emit("providers/docker/tests/specs/addresses.hcl", &[]);
+    let compose = file_text(&tree, "edge/compose.yaml");
     assert!(
         compose.starts_with(
             "networks:
@@ -360,9 +354,9 @@ services:
 
 #[test]
 fn values_that_cannot_be_written_are_errors() {
-    let (_, diags) = emit_diagnosed("providers/docker/tests/specs/bad-values.hcl", &[]);
+    let (_, diags) = berth_tests::emit(&DockerEmitter, "providers/docker/tests/specs/bad-values.hcl", &[]);
     assert_eq!(
-        diags,
+        messages(&diags),
         [
             "schema::invalid-value: container.gateway cannot have address 10.10.0.33 on network \"default\": it is the network, gateway or broadcast address of 10.10.0.32/27",
             "schema::invalid-value: container.stray cannot have address 10.10.1.5 on network \"default\": container.lb already put it on 10.10.0.32/27",
@@ -374,12 +368,12 @@ fn values_that_cannot_be_written_are_errors() {
 
 #[test]
 fn output_is_deterministic() {
-    assert_eq!(emit(BASIC), emit(BASIC));
+    assert_eq!(emit(BASIC, &[]), emit(BASIC, &[]));
 }
 
 #[test]
 fn pool_sizes_fit_the_containers_of_each_fleet_host() {
-    let tree = emit_with("examples/fleet", &["examples/fleet/fleet-1.json"]);
+    let tree = emit("examples/fleet", &["examples/fleet/fleet-1.json"]);
     let mut daemons = 0;
     for (path, file) in tree.iter().filter(|(p, _)| p.ends_with("/daemon.json")) {
         let d: serde_json::Value = serde_json::from_slice(&file.contents).expect("JSON");
@@ -398,7 +392,6 @@ fn pool_sizes_fit_the_containers_of_each_fleet_host() {
 }
 
 #[test]
-#[allow(clippy::disallowed_methods, reason = "the test writes its generated spec to a temporary file")]
 fn a_host_whose_cloud_init_exceeds_ec2_user_data_is_an_error() {
     let mut spec = String::from(
         "host \"big\" {\n  instance_type = \"x1.32xlarge\"\n  ami = \"ami-1\"\n  zone = \"us-east-1a\"\n  docker {\n    cpu_overcommit = 100\n  }\n}\n",
@@ -410,13 +403,9 @@ fn a_host_whose_cloud_init_exceeds_ec2_user_data_is_an_error() {
             (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ));
     }
-    let dir = std::env::temp_dir().join(format!("berth-docker-user-data-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("main.hcl"), spec).unwrap();
-    let path = dir.join("main.hcl");
-    let (model, graph) = berth_tests::compile(path.to_str().unwrap(), &[]);
-    let (_, diags) = DockerEmitter.emit(EmitInput { model: &model, graph: &graph });
-    std::fs::remove_dir_all(&dir).unwrap();
+    let dir = berth_tests::TempDir::new("docker-user-data");
+    let path = dir.write("main.hcl", spec);
+    let (_, diags) = berth_tests::emit(&DockerEmitter, path.to_str().unwrap(), &[]);
     let codes: Vec<&str> = diags.iter().map(|d| d.code.name).collect();
     assert_eq!(codes, vec!["docker::user-data"], "{diags:?}");
 }

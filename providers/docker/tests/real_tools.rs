@@ -9,7 +9,8 @@
 
 #![allow(clippy::disallowed_methods, reason = "tests write emitted files and run tools")]
 
-use berth_model::{EmitInput, Emitter, OutputTree};
+use berth_model::OutputTree;
+use berth_tests::{TempDir, wait_until};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::fs::{self, File};
@@ -17,9 +18,7 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Debian's docker CLI (docker.io), the client of the dockerd under test.
 const DOCKER: &str = "/usr/bin/docker";
@@ -36,8 +35,7 @@ const EXAMPLES: &[(&str, &[&str])] = &[
 ];
 
 fn emit(spec: &str, var_files: &[&str]) -> OutputTree {
-    let (model, graph) = berth_tests::compile(spec, var_files);
-    let (tree, diags) = berth_docker::DockerEmitter.emit(EmitInput { model: &model, graph: &graph });
+    let (tree, diags) = berth_tests::emit(&berth_docker::DockerEmitter, spec, var_files);
     assert!(!diags.has_errors(), "{spec}: {diags:?}");
     tree
 }
@@ -53,41 +51,15 @@ fn example_files(suffix: &str) -> Vec<(String, String)> {
     files
 }
 
-/// A directory under /tmp, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "berth-docker-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        fs::create_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Runs a command to completion within [`TIMEOUT`]; returns (success, stdout + stderr), or
 /// `None` if it could not start or did not finish in time (it is killed then).
 fn try_run(cmd: &mut Command) -> Option<(bool, String)> {
-    let dir = TempDir::new();
-    let out = File::create(dir.path("out")).ok()?;
+    let dir = TempDir::new("docker-run");
+    let out = File::create(dir.path().join("out")).ok()?;
     let err = out.try_clone().ok()?;
     let mut child = cmd.stdin(Stdio::null()).stdout(out).stderr(err).spawn().ok()?;
     let mut status = None;
-    if !wait_for(|| {
+    if !wait_until(&format!("{cmd:?} to finish"), TIMEOUT, || {
         status = child.try_wait().ok().flatten();
         status.is_some()
     }) {
@@ -95,7 +67,7 @@ fn try_run(cmd: &mut Command) -> Option<(bool, String)> {
         let _ = child.wait();
         return None;
     }
-    Some((status.is_some_and(|s| s.success()), fs::read_to_string(dir.path("out")).unwrap_or_default()))
+    Some((status.is_some_and(|s| s.success()), fs::read_to_string(dir.path().join("out")).unwrap_or_default()))
 }
 
 /// [`try_run`], failing the test if the command does not finish in time.
@@ -106,18 +78,6 @@ fn run(cmd: &mut Command) -> (bool, String) {
 /// Sends a signal to a process by PID.
 fn signal(pid: u32, sig: &str) {
     let _ = Command::new("kill").args([sig, &pid.to_string()]).stderr(Stdio::null()).status();
-}
-
-/// Waits up to [`TIMEOUT`] for `done`, polling; returns whether it came true.
-fn wait_for(mut done: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < TIMEOUT {
-        if done() {
-            return true;
-        }
-        sleep(Duration::from_millis(200));
-    }
-    false
 }
 
 /// A throwaway dockerd started with a copy of a daemon.json; stopped by PID on drop.
@@ -131,17 +91,17 @@ impl Dockerd {
     /// the machine's own engine (data-root, exec-root, pidfile, hosts) point into a temporary
     /// directory: rewritten in the copy where the file sets them, else given as flags.
     fn start(config: &str) -> Self {
-        let dir = TempDir::new();
+        let dir = TempDir::new("dockerd");
         let mut flags: Vec<String> = Vec::new();
         let mut copy: Value = serde_json::from_str(config).expect("daemon.json is JSON");
         for (key, name) in [("data-root", "data"), ("exec-root", "exec"), ("pidfile", "dockerd.pid")] {
-            let path = dir.path(name).display().to_string();
+            let path = dir.path().join(name).display().to_string();
             match copy.get_mut(key) {
                 Some(v) => *v = json!(path),
                 None => flags.push(format!("--{key}={path}")),
             }
         }
-        let host = format!("unix://{}", dir.path("docker.sock").display());
+        let host = format!("unix://{}", dir.path().join("docker.sock").display());
         match copy.get_mut("hosts") {
             Some(v) => *v = json!([host]),
             None => flags.extend(["-H".to_string(), host]),
@@ -149,11 +109,12 @@ impl Dockerd {
         if copy.get("storage-driver").is_none() {
             flags.push("--storage-driver=vfs".into());
         }
-        fs::write(dir.path("daemon.json"), serde_json::to_vec_pretty(&copy).expect("JSON")).expect("write daemon.json");
-        let log = File::create(dir.path("dockerd.log")).expect("log file");
+        fs::write(dir.path().join("daemon.json"), serde_json::to_vec_pretty(&copy).expect("JSON"))
+            .expect("write daemon.json");
+        let log = File::create(dir.path().join("dockerd.log")).expect("log file");
         let child = Command::new("unshare")
             .args(["--net", "--mount", "dockerd", "--config-file"])
-            .arg(dir.path("daemon.json"))
+            .arg(dir.path().join("daemon.json"))
             .args(flags)
             .args(["--bridge=none", "--iptables=false"])
             .stdin(Stdio::null())
@@ -165,25 +126,26 @@ impl Dockerd {
     }
 
     fn socket(&self) -> PathBuf {
-        self.dir.path("docker.sock")
+        self.dir.path().join("docker.sock")
     }
 
     fn log(&self) -> String {
-        fs::read_to_string(self.dir.path("dockerd.log")).unwrap_or_default()
+        fs::read_to_string(self.dir.path().join("dockerd.log")).unwrap_or_default()
     }
 
     /// Waits for the daemon to answer `/_ping`; false if it exited or did not answer in time.
     fn ready(&mut self) -> bool {
         let socket = self.socket();
         let child = &mut self.child;
-        wait_for(|| child.try_wait().expect("wait").is_some() || ping(&socket)) && ping(&socket)
+        wait_until("dockerd to answer /_ping", TIMEOUT, || child.try_wait().expect("wait").is_some() || ping(&socket))
+            && ping(&socket)
     }
 
     /// Waits for the daemon to exit by itself; its exit status if it did.
     fn exits(&mut self) -> Option<std::process::ExitStatus> {
         let child = &mut self.child;
         let mut status = None;
-        wait_for(|| {
+        wait_until("dockerd to exit", TIMEOUT, || {
             status = child.try_wait().expect("wait");
             status.is_some()
         });
@@ -210,16 +172,16 @@ impl Drop for Dockerd {
             }
             signal(self.child.id(), "-TERM");
             let child = &mut self.child;
-            if !wait_for(|| child.try_wait().ok().flatten().is_some()) {
+            if !wait_until("dockerd to stop", TIMEOUT, || child.try_wait().ok().flatten().is_some()) {
                 let _ = child.kill();
                 let _ = child.wait();
             }
         }
         // The containerd this dockerd started, if it outlived it.
-        let pidfile = self.dir.path("exec/containerd/containerd.pid");
+        let pidfile = self.dir.path().join("exec/containerd/containerd.pid");
         if let Some(pid) = fs::read_to_string(pidfile).ok().and_then(|p| p.trim().parse::<u32>().ok()) {
             let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            if String::from_utf8_lossy(&cmdline).contains(&*self.dir.0.to_string_lossy()) {
+            if String::from_utf8_lossy(&cmdline).contains(&*self.dir.path().to_string_lossy()) {
                 signal(pid, "-KILL");
             }
         }
@@ -277,11 +239,11 @@ fn compose_v2_accepts_the_compose_files() {
     }
     assert!(files.len() >= 14, "{files:?}");
     for (path, text) in files {
-        let dir = TempDir::new();
-        fs::write(dir.path("compose.yaml"), &text).expect("write compose.yaml");
+        let dir = TempDir::new("compose");
+        fs::write(dir.path().join("compose.yaml"), &text).expect("write compose.yaml");
         let (ok, out) = run(Command::new(&compose)
             .arg("-f")
-            .arg(dir.path("compose.yaml"))
+            .arg(dir.path().join("compose.yaml"))
             .args(["config", "-q"])
             .env_remove("COMPOSE_FILE"));
         assert!(ok, "{path}: docker compose config -q: {out}");
@@ -347,24 +309,24 @@ fn an_emitted_host_runs_its_containers_and_docker_restarts_a_killed_one() {
     let mut dockerd = Dockerd::start(&file("e2e/daemon.json"));
     assert!(dockerd.ready(), "dockerd did not come up: {}", dockerd.log());
 
-    let work = TempDir::new();
-    let rootfs = work.path("rootfs/bin");
+    let work = TempDir::new("docker-e2e");
+    let rootfs = work.path().join("rootfs/bin");
     fs::create_dir_all(&rootfs).expect("rootfs");
     fs::copy(BUSYBOX, rootfs.join("busybox")).expect("copy busybox");
     for applet in ["sh", "sleep"] {
         std::os::unix::fs::symlink("busybox", rootfs.join(applet)).expect("symlink");
     }
-    let image = work.path("busybox.tar");
-    let (ok, out) = run(Command::new("tar").arg("-C").arg(work.path("rootfs")).arg("-cf").arg(&image).arg("."));
+    let image = work.path().join("busybox.tar");
+    let (ok, out) = run(Command::new("tar").arg("-C").arg(work.path().join("rootfs")).arg("-cf").arg(&image).arg("."));
     assert!(ok, "tar: {out}");
     let (ok, out) = run(dockerd.docker().arg("import").arg(&image).arg("berth-test/busybox:1"));
     assert!(ok, "docker import: {out}");
 
-    fs::write(work.path("compose.yaml"), file("e2e/compose.yaml")).expect("write compose.yaml");
+    fs::write(work.path().join("compose.yaml"), file("e2e/compose.yaml")).expect("write compose.yaml");
     let compose = berth_tests::tools().join("bin/docker-compose");
     let (ok, out) = run(Command::new(&compose)
         .args(["-p", berth_docker::PROJECT, "-f"])
-        .arg(work.path("compose.yaml"))
+        .arg(work.path().join("compose.yaml"))
         .args(["up", "-d"])
         .env("DOCKER_HOST", format!("unix://{}", dockerd.socket().display())));
     assert!(ok, "docker compose up -d: {out}\n{}", dockerd.log());
@@ -374,7 +336,11 @@ fn an_emitted_host_runs_its_containers_and_docker_restarts_a_killed_one() {
         out.split_whitespace().map(String::from).collect::<BTreeSet<_>>()
     };
     let names: BTreeSet<String> = (0..3).map(|i| format!("berth-sleeper-{i}-1")).collect();
-    assert!(wait_for(|| running(&dockerd) == names), "running: {:?}, want {names:?}", running(&dockerd));
+    assert!(
+        wait_until("the sleepers to run", TIMEOUT, || running(&dockerd) == names),
+        "running: {:?}, want {names:?}",
+        running(&dockerd)
+    );
 
     // Running, PID, restarts and fixed address of the second sleeper.
     let state = |dockerd: &Dockerd| {
@@ -391,6 +357,14 @@ fn an_emitted_host_runs_its_containers_and_docker_restarts_a_killed_one() {
     signal(pid, "-KILL");
     let restarted =
         |s: &str| s.starts_with("true ") && s.ends_with(" 1 172.16.0.11") && !s.contains(&format!(" {pid} "));
-    assert!(wait_for(|| restarted(&state(&dockerd))), "not restarted after kill -9 {pid}: {}", state(&dockerd));
-    assert!(wait_for(|| running(&dockerd) == names), "running after the restart: {:?}", running(&dockerd));
+    assert!(
+        wait_until("the killed sleeper to restart", TIMEOUT, || restarted(&state(&dockerd))),
+        "not restarted after kill -9 {pid}: {}",
+        state(&dockerd)
+    );
+    assert!(
+        wait_until("the sleepers to run again", TIMEOUT, || running(&dockerd) == names),
+        "running after the restart: {:?}",
+        running(&dockerd)
+    );
 }

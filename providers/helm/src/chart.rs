@@ -24,7 +24,7 @@
 
 use crate::size::{ChartFile, RELEASE_LIMIT, release_bytes};
 use crate::tls::{self, Issued};
-use crate::workload::{CLUSTER_LABEL, address_annotation, merge, share_objects};
+use crate::workload::{CLUSTER_LABEL, add_labels, address_annotation, share_objects};
 use berth_diag::{Diagnostic, Diagnostics, codes};
 use berth_model::yaml::Style;
 use berth_model::{IssuerKind, Model, OutputTree, Release};
@@ -32,10 +32,10 @@ use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The version of every chart berth renders: berth's own.
-pub const CHART_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const CHART_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The Helm repository name that `stdlib/NAME` chart references point to.
-pub const STDLIB_REPOSITORY: &str = "@berth-stdlib";
+pub(crate) const STDLIB_REPOSITORY: &str = "@berth-stdlib";
 
 /// How charts are written: in the style of `kubectl get -o yaml`, strings single-quoted so
 /// that the template actions in them stay as written.
@@ -43,13 +43,13 @@ const YAML: Style = Style::KUBECTL;
 
 /// What goes on one cluster.
 #[derive(Debug, Default)]
-pub struct ClusterPlan {
+pub(crate) struct ClusterPlan {
     /// Shares placed there (indices into `Model::placement.shares`), in service order.
-    pub shares: Vec<usize>,
+    pub(crate) shares: Vec<usize>,
     /// Certificates needed there, with the namespaces that need them.
-    pub certificates: BTreeMap<usize, BTreeSet<String>>,
+    pub(crate) certificates: BTreeMap<usize, BTreeSet<String>>,
     /// Releases installed there (indices into `Model::releases`).
-    pub releases: Vec<usize>,
+    pub(crate) releases: Vec<usize>,
 }
 
 impl ClusterPlan {
@@ -60,15 +60,15 @@ impl ClusterPlan {
 
 /// What goes on every cluster, found in one pass over shares and releases.
 #[derive(Debug)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Per cluster, parallel to `Model::clusters`.
-    pub clusters: Vec<ClusterPlan>,
+    pub(crate) clusters: Vec<ClusterPlan>,
 }
 
 impl Plan {
     /// Groups shares, certificates and releases by cluster (the check stage has already
     /// refused namespaces and Secret names that Kubernetes would not take).
-    pub fn new(model: &Model) -> Self {
+    pub(crate) fn new(model: &Model) -> Self {
         let mut clusters: Vec<ClusterPlan> = model.clusters.iter().map(|_| ClusterPlan::default()).collect();
         for (i, share) in model.placement.shares.iter().enumerate() {
             let Some(cp) = clusters.get_mut(share.cluster) else { continue };
@@ -91,7 +91,7 @@ impl Plan {
     }
 
     /// Every certificate in use on some cluster, each once.
-    pub fn certificates(&self) -> BTreeSet<usize> {
+    pub(crate) fn certificates(&self) -> BTreeSet<usize> {
         self.clusters.iter().flat_map(|c| c.certificates.keys().copied()).collect()
     }
 }
@@ -106,7 +106,7 @@ struct File {
 
 /// Renders the chart of every cluster that runs something, and reports charts over Helm's
 /// release size limit.
-pub fn render_all(model: &Model, plan: &Plan, issued: &Issued, diags: &mut Diagnostics) -> OutputTree {
+pub(crate) fn render_all(model: &Model, plan: &Plan, issued: &Issued, diags: &mut Diagnostics) -> OutputTree {
     let mut tree = OutputTree::new();
     for (c, cp) in plan.clusters.iter().enumerate() {
         if cp.is_empty() {
@@ -205,7 +205,7 @@ fn render_cluster(model: &Model, c: usize, cp: &ClusterPlan, issued: &Issued) ->
         .map(|ns| {
             let mut annotations = address_annotation(&cluster.meta.address.to_string());
             annotations.insert("helm.sh/resource-policy".into(), json!("keep"));
-            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": merge(&labels, &[]), "annotations": annotations}})
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": add_labels(&labels, &[]), "annotations": annotations}})
         })
         .collect();
     if !ns_objects.is_empty() {

@@ -14,12 +14,12 @@
 //!   (type `vault`) or a cert-manager `Certificate` (type `cert-manager`);
 //! - `release` blocks become chart dependencies, their values under the release's name.
 //!
-//! See [`chart`] for the layout and [`tls`] for the certificate design.
+//! The chart module describes the layout and the tls module the certificate design.
 
-pub mod chart;
-pub mod size;
-pub mod tls;
-pub mod workload;
+mod chart;
+mod size;
+mod tls;
+mod workload;
 
 use berth_diag::Diagnostics;
 use berth_model::{EmitInput, Emitter, OutputTree};

@@ -14,24 +14,24 @@ use flate2::write::GzEncoder;
 use std::io::Write;
 
 /// Kubernetes caps a Secret, and so a Helm release, at 1 MiB.
-pub const RELEASE_LIMIT: usize = 1 << 20;
+pub(crate) const RELEASE_LIMIT: usize = 1 << 20;
 
 /// What the release JSON holds beyond the chart (metadata, status, hooks), generously.
 const ENVELOPE: usize = 16 << 10;
 
 /// One file of a chart, as Helm stores and renders it.
 #[derive(Debug, Clone, Copy)]
-pub struct ChartFile<'a> {
+pub(crate) struct ChartFile<'a> {
     /// Its contents.
-    pub contents: &'a [u8],
+    pub(crate) contents: &'a [u8],
     /// A template: its text is rendered into the manifest.
-    pub template: bool,
+    pub(crate) template: bool,
     /// A file the templates inline with `.Files.Get ... | b64enc`.
-    pub inlined: bool,
+    pub(crate) inlined: bool,
 }
 
 /// The estimated size in bytes of the Secret that stores a release of a chart made of `files`.
-pub fn release_bytes(files: &[ChartFile<'_>]) -> usize {
+pub(crate) fn release_bytes(files: &[ChartFile<'_>]) -> usize {
     let b64 = |n: usize| n.div_ceil(3) * 4;
     // Uncompressed, every byte of the JSON counts: if even that fits, no need to compress.
     let raw: usize = files

@@ -21,7 +21,7 @@
 //! roll. Key material that is merely re-issued under the same identity reaches running pods
 //! through the kubelet's update of mounted Secrets, without a restart of every pod.
 
-use crate::workload::{address_annotation, merge};
+use crate::workload::{add_labels, address_annotation};
 use berth_diag::{Diagnostic, Diagnostics, codes};
 use berth_model::{Certificate, IssuerKind, Model};
 use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
@@ -30,10 +30,10 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// The pod and Secret annotation with the hash of a certificate's public identity.
-pub const HASH_ANNOTATION: &str = "berth.dev/certificate-hash";
+pub(crate) const HASH_ANNOTATION: &str = "berth.dev/certificate-hash";
 
 /// Kubernetes caps a Secret at 1 MiB.
-pub const MAX_SECRET_BYTES: usize = 1 << 20;
+pub(crate) const MAX_SECRET_BYTES: usize = 1 << 20;
 
 /// Certificates younger than this, by their notBefore, are still accepted by peers whose
 /// clocks run behind.
@@ -41,31 +41,31 @@ const CLOCK_SKEW_SECS: i64 = 3600;
 
 /// The PEM files of one certificate that berth issued.
 #[derive(Debug, Clone)]
-pub struct IssuedFiles {
+pub(crate) struct IssuedFiles {
     /// The leaf certificate.
-    pub cert_pem: String,
+    pub(crate) cert_pem: String,
     /// Its private key (PKCS#8).
-    pub key_pem: String,
+    pub(crate) key_pem: String,
     /// The issuing CA's certificate.
-    pub ca_pem: String,
+    pub(crate) ca_pem: String,
 }
 
 impl IssuedFiles {
     /// The files by their name in the certificate's directory, in Secret key order.
-    pub fn by_name(&self) -> [(&'static str, &str); 3] {
+    pub(crate) fn by_name(&self) -> [(&'static str, &str); 3] {
         [("ca.crt", &self.ca_pem), ("tls.crt", &self.cert_pem), ("tls.key", &self.key_pem)]
     }
 }
 
 /// The certificates berth issued in this build, by index into [`Model::certificates`].
 #[derive(Debug, Default)]
-pub struct Issued {
+pub(crate) struct Issued {
     files: BTreeMap<usize, IssuedFiles>,
 }
 
 impl Issued {
     /// Issues the given certificates (all of issuers of type `ca`), one CA per issuer.
-    pub fn issue(
+    pub(crate) fn issue(
         model: &Model,
         certificates: impl IntoIterator<Item = usize>,
         now: i64,
@@ -127,7 +127,7 @@ impl Issued {
     }
 
     /// The files of an issued certificate.
-    pub fn get(&self, certificate: usize) -> Option<&IssuedFiles> {
+    pub(crate) fn get(&self, certificate: usize) -> Option<&IssuedFiles> {
         self.files.get(&certificate)
     }
 }
@@ -181,7 +181,7 @@ fn datetime(unix: i64) -> time::OffsetDateTime {
 
 /// The SHA-256, in hex, of a certificate's public identity: what it is for and who issues it,
 /// never its key material.
-pub fn identity_hash(model: &Model, certificate: usize) -> String {
+pub(crate) fn identity_hash(model: &Model, certificate: usize) -> String {
     let cert = &model.certificates[certificate];
     let mut text = format!("secret={}\nvalidity={}\n", cert.secret_name, cert.validity_secs);
     for name in &cert.dns_names {
@@ -201,18 +201,18 @@ pub fn identity_hash(model: &Model, certificate: usize) -> String {
 }
 
 /// The path of an issued file inside a chart.
-pub fn file_path(model: &Model, certificate: usize, name: &str) -> String {
+pub(crate) fn file_path(model: &Model, certificate: usize, name: &str) -> String {
     format!("files/{}/{name}", model.certificates[certificate].meta.name)
 }
 
 /// The object that delivers a certificate's Secret into a namespace of a cluster: a Secret
 /// template, an `ExternalSecret` or a cert-manager `Certificate`.
-pub fn object(model: &Model, certificate: usize, namespace: &str, labels: &BTreeMap<String, String>) -> Value {
+pub(crate) fn object(model: &Model, certificate: usize, namespace: &str, labels: &BTreeMap<String, String>) -> Value {
     let cert = &model.certificates[certificate];
     let hash = identity_hash(model, certificate);
     let mut annotations = address_annotation(&cert.meta.address.to_string());
     annotations.insert(HASH_ANNOTATION.to_string(), json!(hash));
-    let metadata = |name: &str| json!({"name": name, "namespace": namespace, "labels": merge(labels, &[]), "annotations": annotations});
+    let metadata = |name: &str| json!({"name": name, "namespace": namespace, "labels": add_labels(labels, &[]), "annotations": annotations});
     match model.issuers.get(cert.issuer).map(|i| &i.kind) {
         Some(IssuerKind::Vault { path, store }) => {
             let data: Vec<Value> = ["tls.crt", "tls.key"]

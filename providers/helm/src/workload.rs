@@ -22,19 +22,19 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 /// The label berth puts on every object with the name of its cluster.
-pub const CLUSTER_LABEL: &str = "berth.dev/cluster";
+pub(crate) const CLUSTER_LABEL: &str = "berth.dev/cluster";
 
 /// The annotation with the berth address of the object's source.
-pub const ADDRESS_ANNOTATION: &str = "berth.dev/address";
+pub(crate) const ADDRESS_ANNOTATION: &str = "berth.dev/address";
 
 /// The image of the `wait-for-dns` init container.
-pub const WAIT_IMAGE: &str = "busybox:1.36";
+pub(crate) const WAIT_IMAGE: &str = "busybox:1.36";
 
 /// How long one run of `wait-for-dns` waits for all names before it fails.
-pub const DNS_WAIT_SECS: u32 = 600;
+pub(crate) const DNS_WAIT_SECS: u32 = 600;
 
 /// Where `restore` unpacks a service's snapshot, and the app finds it.
-pub const DATA_MOUNT: &str = "/data";
+pub(crate) const DATA_MOUNT: &str = "/data";
 
 const WAIT_SCRIPT: &str = r#"deadline=$(( $(date +%s) + __SECS__ ))
 for name in "$@"; do
@@ -70,7 +70,7 @@ $fetch "$RESTORE_FROM" | tar -xzf - -C "$RESTORE_TO"
 "#;
 
 /// Labels as a YAML mapping: the cluster's labels, then `extra` over them, in key order.
-pub fn merge(labels: &BTreeMap<String, String>, extra: &[(&str, &str)]) -> Value {
+pub(crate) fn add_labels(labels: &BTreeMap<String, String>, extra: &[(&str, &str)]) -> Value {
     let mut all = labels.clone();
     for (k, v) in extra {
         all.insert((*k).to_string(), (*v).to_string());
@@ -79,20 +79,20 @@ pub fn merge(labels: &BTreeMap<String, String>, extra: &[(&str, &str)]) -> Value
 }
 
 /// The `berth.dev/address` annotation.
-pub fn address_annotation(address: &str) -> Map<String, Value> {
+pub(crate) fn address_annotation(address: &str) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert(ADDRESS_ANNOTATION.to_string(), json!(address));
     m
 }
 
 /// The multi-cluster DNS name of a service as seen from a cluster.
-pub fn dns_name(model: &Model, service: usize, cluster: usize) -> String {
+pub(crate) fn dns_name(model: &Model, service: usize, cluster: usize) -> String {
     let s = &model.services[service];
     format!("{}.{}.{}", s.meta.name, s.namespace, model.clusters[cluster].dns_suffix)
 }
 
 /// The names the pods of a service wait for on a cluster, in order, without repeats.
-pub fn dns_waits(model: &Model, service: usize, cluster: usize) -> Vec<String> {
+pub(crate) fn dns_waits(model: &Model, service: usize, cluster: usize) -> Vec<String> {
     let s = &model.services[service];
     let mut names: Vec<String> = Vec::with_capacity(s.wait_for.len() + 1);
     let own = s.headless.then_some(service);
@@ -107,7 +107,7 @@ pub fn dns_waits(model: &Model, service: usize, cluster: usize) -> Vec<String> {
 
 /// The PodDisruptionBudget's `maxUnavailable` of a share: the service's budget in proportion
 /// to the share (so the clusters together stay within it), at least 1 unless the budget is 0.
-pub fn share_budget(budget: u64, share: u64, replicas: u64) -> u64 {
+pub(crate) fn share_budget(budget: u64, share: u64, replicas: u64) -> u64 {
     if budget == 0 || replicas == 0 {
         return 0;
     }
@@ -116,11 +116,11 @@ pub fn share_budget(budget: u64, share: u64, replicas: u64) -> u64 {
 
 /// The objects of one share: workload, Service (when it is headless or has ports) and
 /// PodDisruptionBudget (when the service has a budget).
-pub fn share_objects(model: &Model, share: &Share, cluster_labels: &BTreeMap<String, String>) -> Vec<Value> {
+pub(crate) fn share_objects(model: &Model, share: &Share, cluster_labels: &BTreeMap<String, String>) -> Vec<Value> {
     let s = &model.services[share.service];
     let cluster = &model.clusters[share.cluster];
     let name = s.meta.name.as_str();
-    let labels = merge(cluster_labels, &[("app", name)]);
+    let labels = add_labels(cluster_labels, &[("app", name)]);
     let annotations = address_annotation(&s.meta.address.share(cluster.meta.name.as_str()).to_string());
     let metadata = json!({"name": name, "namespace": s.namespace, "labels": labels, "annotations": annotations});
     let selector = json!({"matchLabels": {"app": name}});

@@ -1,20 +1,16 @@
 //! The Helm target on small specs: what each chart holds, and what must never leak into the
 //! reviewed output.
 
-#![allow(clippy::disallowed_methods, reason = "one test writes a large variable file")]
-
 use berth_helm::HelmEmitter;
-
-/// When the tests issue certificates.
-const NOW: i64 = 1_795_000_000;
-use berth_model::{EmitInput, Emitter, OutputTree};
+use berth_model::OutputTree;
+use berth_tests::FIXED_NOW_UNIX;
 use serde_json::Value;
 
 const BASIC: &str = "providers/helm/tests/specs/basic";
 
+/// The charts of a spec, which must emit without errors.
 fn emit(spec: &str, var_files: &[&str]) -> OutputTree {
-    let (model, graph) = berth_tests::compile(spec, var_files);
-    let (tree, diags) = HelmEmitter { now_unix: NOW }.emit(EmitInput { model: &model, graph: &graph });
+    let (tree, diags) = berth_tests::emit(&HelmEmitter { now_unix: FIXED_NOW_UNIX }, spec, var_files);
     assert!(!diags.has_errors(), "{diags:?}");
     tree
 }
@@ -218,11 +214,13 @@ fn a_chart_over_helms_release_limit_is_an_error() {
             char::from(b'a' + ((x >> 40) % 26) as u8)
         })
         .collect();
-    let vars = std::env::temp_dir().join(format!("berth-helm-large-{}.json", std::process::id()));
-    std::fs::write(&vars, serde_json::json!({ "blob": blob }).to_string()).unwrap();
-    let (model, graph) = berth_tests::compile("providers/helm/tests/specs/large-release", &[vars.to_str().unwrap()]);
-    std::fs::remove_file(&vars).unwrap();
-    let (_, diags) = HelmEmitter { now_unix: NOW }.emit(EmitInput { model: &model, graph: &graph });
+    let dir = berth_tests::TempDir::new("helm-large");
+    let vars = dir.write("large.json", serde_json::json!({ "blob": blob }).to_string());
+    let (_, diags) = berth_tests::emit(
+        &HelmEmitter { now_unix: FIXED_NOW_UNIX },
+        "providers/helm/tests/specs/large-release",
+        &[vars.to_str().unwrap()],
+    );
     let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
     assert_eq!(errors.len(), 1, "{diags:?}");
     assert_eq!(errors[0].code.name, "helm::size");

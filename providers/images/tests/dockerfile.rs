@@ -2,21 +2,15 @@
 //! and the files of each layer's `content` beside it.
 
 use berth_images::ImagesEmitter;
-use berth_model::{EmitInput, Emitter, OutputTree};
+use berth_model::OutputTree;
+use berth_tests::file_text;
 
-/// The images target's files for a spec under tests/specs/.
+/// The images target's files for a spec under tests/specs/, which must emit without
+/// diagnostics.
 fn emit(spec: &str) -> OutputTree {
-    let (model, graph) = berth_tests::compile(&format!("providers/images/tests/specs/{spec}"), &[]);
-    let (tree, diags) = ImagesEmitter.emit(EmitInput { model: &model, graph: &graph });
+    let (tree, diags) = berth_tests::emit(&ImagesEmitter, &format!("providers/images/tests/specs/{spec}"), &[]);
     assert!(diags.is_empty(), "{diags:?}");
     tree
-}
-
-fn text(tree: &OutputTree, path: &str) -> String {
-    let file = tree
-        .get(path)
-        .unwrap_or_else(|| panic!("no {path} among {:?}", tree.iter().map(|(p, _)| p).collect::<Vec<_>>()));
-    String::from_utf8(file.contents.clone()).expect("UTF-8")
 }
 
 #[test]
@@ -58,7 +52,7 @@ LABEL "org.opencontainers.image.source"="shop/api"
 ENTRYPOINT ["/opt/api/bin/api"]
 CMD ["--port", "8080"]
 "#;
-    let dockerfile = text(&tree, "api/Dockerfile");
+    let dockerfile = file_text(&tree, "api/Dockerfile");
     for (i, (got, want)) in dockerfile.lines().zip(expected.lines()).enumerate() {
         assert_eq!(got, want, "line {}", i + 1);
     }
@@ -70,13 +64,13 @@ fn generated_content_lies_beside_the_dockerfile() {
     let tree = emit("app.hcl");
     let paths: Vec<&str> = tree.iter().map(|(p, _)| p).collect();
     assert_eq!(paths, ["api/Dockerfile", "api/content/app/opt/api/VERSION"]);
-    assert_eq!(text(&tree, "api/content/app/opt/api/VERSION"), "1.4.2");
+    assert_eq!(file_text(&tree, "api/content/app/opt/api/VERSION"), "1.4.2");
 }
 
 #[test]
 fn a_scratch_image_starts_from_scratch_and_orders_stages_by_layer() {
     let tree = emit("layered.hcl");
-    let dockerfile = text(&tree, "layered/Dockerfile");
+    let dockerfile = file_text(&tree, "layered/Dockerfile");
     let steps: Vec<&str> =
         dockerfile.lines().filter(|l| l.starts_with("FROM") || l.starts_with("COPY --from=layer")).collect();
     assert_eq!(
@@ -91,5 +85,5 @@ fn a_scratch_image_starts_from_scratch_and_orders_stages_by_layer() {
             "COPY --from=layer-3-release / /",
         ]
     );
-    assert_eq!(text(&tree, "layered/content/release/etc/app/release.conf"), "release = 1.0.0\n");
+    assert_eq!(file_text(&tree, "layered/content/release/etc/app/release.conf"), "release = 1.0.0\n");
 }

@@ -11,48 +11,19 @@
 
 use berth_images::{build_and_push, build_layout, push};
 use berth_model::Image;
+use berth_tests::{TempDir, wait_until};
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const SPEC: &str = "providers/images/tests/specs/hello.hcl";
 const RELEASE_2: &str = "providers/images/tests/specs/release-2.json";
 /// Debian's busybox-static.
 const BUSYBOX: &str = "/bin/busybox";
-
-/// A fresh directory under the system temporary directory, removed when dropped (after
-/// anything mounted below it is unmounted).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "berth-images-{}-{}-{label}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let mounts = fs::read_to_string("/proc/self/mounts").unwrap_or_default();
-        let prefix = self.0.to_string_lossy().into_owned();
-        for point in mounts.lines().filter_map(|l| l.split(' ').nth(1)).filter(|p| p.starts_with(&prefix)) {
-            let _ = Command::new("umount").arg("-l").arg(point).status();
-        }
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A child process, stopped when dropped: SIGTERM, up to `grace` to exit, then SIGKILL.
 struct Process {
@@ -95,15 +66,6 @@ impl Drop for Process {
     }
 }
 
-/// Polls `ready` every 200 ms until it holds; panics after `limit`.
-fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !ready() {
-        assert!(Instant::now() < deadline, "{what} not ready after {limit:?}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 /// A free TCP port on the loopback address.
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
@@ -140,11 +102,12 @@ impl Registry {
         let log = dir.join("registry.log");
         let mut process =
             Process::spawn(Command::new("docker-registry").arg("serve").arg(&config), &log, Duration::from_secs(5));
-        wait_for("the registry's /v2/", Duration::from_secs(30), || {
+        let ready = wait_until("the registry's /v2/", Duration::from_secs(30), || {
             process.assert_running(&log);
             http_get(port, "/v2/", "*/*")
                 .is_some_and(|r| r.starts_with("HTTP/1.1 200") || r.starts_with("HTTP/1.0 200"))
         });
+        assert!(ready, "the registry did not answer /v2/:\n{}", fs::read_to_string(&log).unwrap_or_default());
         Registry { _process: process, port, storage, log }
     }
 
@@ -189,12 +152,12 @@ fn hello(var_files: &[&str]) -> Image {
 
 #[test]
 fn a_second_push_uploads_only_the_changed_layer() {
-    let tmp = TempDir::new("push");
-    let registry = Registry::start(&tmp.0);
-    let spec_dir = hello_spec_dir(&tmp.0);
+    let tmp = TempDir::new("images-push");
+    let registry = Registry::start(tmp.path());
+    let spec_dir = hello_spec_dir(tmp.path());
     let (v1, v2) = (hello(&[]), hello(&[RELEASE_2]));
 
-    let layout = tmp.0.join("layout-v1");
+    let layout = tmp.path().join("layout-v1");
     let built = build_layout(&v1, &spec_dir, &layout, None).unwrap_or_else(|e| panic!("{e}"));
     let first = push(&layout, &v1, &registry.url()).unwrap_or_else(|e| panic!("{e}"));
     let mut expected: BTreeSet<String> = built.layers.iter().map(|l| l.blob.digest.clone()).collect();
@@ -214,7 +177,7 @@ fn a_second_push_uploads_only_the_changed_layer() {
     let before = registry.blobs();
     let second = build_and_push(&v2, &spec_dir, None, &registry.url()).unwrap_or_else(|e| panic!("{e}"));
     let added: BTreeSet<String> = registry.blobs().difference(&before).cloned().collect();
-    let v2_layout = tmp.0.join("layout-v2");
+    let v2_layout = tmp.path().join("layout-v2");
     let rebuilt = build_layout(&v2, &spec_dir, &v2_layout, None).unwrap_or_else(|e| panic!("{e}"));
     let layers: BTreeSet<String> = rebuilt.layers.iter().map(|l| l.blob.digest.clone()).collect();
     let added_layers: Vec<&String> = added.intersection(&layers).collect();
@@ -256,10 +219,11 @@ impl Docker {
             .arg(format!("--insecure-registry=127.0.0.1:{registry_port}"))
             .env_remove("DOCKER_HOST");
         let mut process = Process::spawn(&mut cmd, &log, Duration::from_secs(20));
-        wait_for("dockerd", Duration::from_secs(60), || {
+        let ready = wait_until("dockerd", Duration::from_secs(60), || {
             process.assert_running(&log);
             docker_cli(&socket, &["version"], Duration::from_secs(10)).status.success()
         });
+        assert!(ready, "dockerd did not answer:\n{}", fs::read_to_string(&log).unwrap_or_default());
         Docker { _process: process, socket }
     }
 
@@ -291,12 +255,12 @@ fn docker_cli(socket: &Path, args: &[&str], limit: Duration) -> Output {
 
 #[test]
 fn docker_pulls_the_pushed_image_and_runs_it() {
-    let tmp = TempDir::new("docker");
-    let registry = Registry::start(&tmp.0);
-    let spec_dir = hello_spec_dir(&tmp.0);
+    let tmp = TempDir::new("images-docker");
+    let registry = Registry::start(tmp.path());
+    let spec_dir = hello_spec_dir(tmp.path());
     let image = hello(&[]);
     build_and_push(&image, &spec_dir, None, &registry.url()).unwrap_or_else(|e| panic!("{e}"));
-    let docker = Docker::start(&tmp.0.join("docker"), registry.port);
+    let docker = Docker::start(&tmp.path().join("docker"), registry.port);
     let reference = format!("127.0.0.1:{}/berth/hello:test", registry.port);
     let pulled = docker.cli(&["pull", &reference], Duration::from_secs(120));
     assert!(pulled.status.success(), "docker pull: {}", String::from_utf8_lossy(&pulled.stderr));

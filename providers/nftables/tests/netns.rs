@@ -6,16 +6,15 @@
 
 #![allow(clippy::disallowed_methods, reason = "tests write rulesets to files and run tools")]
 
-use berth_model::{EmitInput, Emitter, OutputTree};
+use berth_model::OutputTree;
 use berth_nftables::NftablesEmitter;
-use std::path::PathBuf;
+use berth_tests::TempDir;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The nftables output of `tests/specs/SPEC`.
 fn emit(spec: &str) -> OutputTree {
-    let (model, graph) = berth_tests::compile(&format!("providers/nftables/tests/specs/{spec}"), &[]);
-    NftablesEmitter.emit(EmitInput { model: &model, graph: &graph }).0
+    berth_tests::emit(&NftablesEmitter, &format!("providers/nftables/tests/specs/{spec}"), &[]).0
 }
 
 /// A name no other test of this run, nor any concurrent run, uses.
@@ -24,28 +23,13 @@ fn unique(label: &str) -> String {
     format!("berth-{}-{}-{label}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-/// A temporary directory holding the files of an output tree, removed when dropped.
-struct Files(PathBuf);
-
-impl Files {
-    fn write(tree: &OutputTree) -> Self {
-        let dir = std::env::temp_dir().join(unique("nft"));
-        std::fs::create_dir_all(&dir).expect("create a temporary directory");
-        for (path, file) in tree.iter() {
-            std::fs::write(dir.join(path), &file.contents).expect("write a ruleset");
-        }
-        Files(dir)
+/// A temporary directory holding the files of an output tree.
+fn write_tree(tree: &OutputTree) -> TempDir {
+    let dir = TempDir::new("nft");
+    for (path, file) in tree.iter() {
+        dir.write(path, &file.contents);
     }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Files {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    dir
 }
 
 /// Runs a command; returns its stdout, or panics with everything it said.
@@ -66,9 +50,9 @@ fn nft_accepts_every_ruleset() {
     let mut checked = 0;
     for spec in ["e2e.hcl", "mixed.hcl", "moved-before.hcl", "moved-after.hcl"] {
         let tree = emit(spec);
-        let files = Files::write(&tree);
+        let files = write_tree(&tree);
         for (name, _) in tree.iter() {
-            run(Command::new("unshare").args(["-n", "nft", "-c", "-f"]).arg(files.path(name)));
+            run(Command::new("unshare").args(["-n", "nft", "-c", "-f"]).arg(files.path().join(name)));
             checked += 1;
         }
     }
@@ -78,8 +62,8 @@ fn nft_accepts_every_ruleset() {
 #[test]
 fn loading_twice_is_loading_once_and_other_tables_stay() {
     let tree = emit("mixed.hcl");
-    let files = Files::write(&tree);
-    let (edge, idle) = (files.path("host-edge.nft"), files.path("host-idle.nft"));
+    let files = write_tree(&tree);
+    let (edge, idle) = (files.path().join("host-edge.nft"), files.path().join("host-idle.nft"));
     // Someone else's table (Docker's, say) is there first and must survive every load.
     let script = format!(
         "nft 'add table ip other; add chain ip other pre {{ type nat hook prerouting priority dstnat; }}; add rule ip other pre tcp dport 1 counter'
@@ -90,8 +74,8 @@ fn loading_twice_is_loading_once_and_other_tables_stay() {
          nft -f {idle}; nft list ruleset",
         edge = edge.display(),
         idle = idle.display(),
-        once = files.path("once.txt").display(),
-        twice = files.path("twice.txt").display(),
+        once = files.path().join("once.txt").display(),
+        twice = files.path().join("twice.txt").display(),
     );
     let out = in_private_netns(&script);
     let (loaded, cleared) = out.split_once("=== cleared\n").expect("both listings");
@@ -195,7 +179,7 @@ except OSError as e:
 #[test]
 fn a_forward_reaches_the_backend_from_allowed_sources_only() {
     let tree = emit("e2e.hcl");
-    let files = Files::write(&tree);
+    let files = write_tree(&tree);
     // client-ok 10.123.1.2 and client-bad 10.123.2.2 reach the gateway (host "gw", address
     // 10.123.1.1); behind it the backend (container "app", 10.123.3.2) listens on 9000.
     let mut ns = Namespaces::new(&["cok", "cbad", "gw", "be"]);
@@ -206,7 +190,7 @@ fn a_forward_reaches_the_backend_from_allowed_sources_only() {
     ns.ip("cbad", "route add default via 10.123.2.1");
     ns.ip("be", "route add default via 10.123.3.1");
     run(ns.exec("gw", "sysctl").args(["-qw", "net.ipv4.ip_forward=1"]));
-    run(ns.exec("gw", "nft").arg("-f").arg(files.path("host-gw.nft")));
+    run(ns.exec("gw", "nft").arg("-f").arg(files.path().join("host-gw.nft")));
 
     let mut server = ns
         .exec("be", "python3")

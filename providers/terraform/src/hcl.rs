@@ -180,7 +180,7 @@ fn key(k: &str) -> String {
 /// A quoted string literal.
 pub(crate) fn quoted(out: &mut String, s: &str) {
     out.push('"');
-    escape_template(out, s);
+    escape_string(out, s, true);
     out.push('"');
 }
 
@@ -195,9 +195,10 @@ pub(crate) fn escape_directives(out: &mut String, s: &str) {
     }
 }
 
-/// Escapes text for a quoted HCL template: quotes, backslashes, control characters, and the
-/// `${` and `%{` sequences that would start an interpolation or directive.
-pub(crate) fn escape_template(out: &mut String, s: &str) {
+/// Escapes the inside of a quoted string, the same way for HCL and JSON: quotes,
+/// backslashes and control characters; with `templates`, also the `${` and `%{` sequences
+/// that would start an interpolation or directive (HCL strings and JSON template strings).
+pub(crate) fn escape_string(out: &mut String, s: &str, templates: bool) {
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -206,7 +207,7 @@ pub(crate) fn escape_template(out: &mut String, s: &str) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '$' | '%' if chars.peek() == Some(&'{') => {
+            '$' | '%' if templates && chars.peek() == Some(&'{') => {
                 out.push(c);
                 out.push(c);
             }

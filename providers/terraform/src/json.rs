@@ -182,27 +182,15 @@ fn write_expr(out: &mut String, e: &Expr, depth: usize) {
 
 /// A literal string as a JSON template string: `${` and `%{` doubled.
 fn template(out: &mut String, s: &str) {
-    let mut escaped = String::with_capacity(s.len() + 2);
-    hcl::escape_directives(&mut escaped, s);
-    string(out, &escaped);
+    out.push('"');
+    hcl::escape_string(out, s, true);
+    out.push('"');
 }
 
 /// A JSON string literal.
 fn string(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
+    hcl::escape_string(out, s, false);
     out.push('"');
 }
 
@@ -226,6 +214,18 @@ mod tests {
         assert_eq!(r["note"], "$${not} a ref");
         assert_eq!(r["scaling_config"]["min_size"], 100);
         assert_eq!(r["depends_on"][0], "aws_eks_addon.c");
+    }
+
+    #[test]
+    fn strings_escape_like_hcl_and_only_templates_double_directives() {
+        let (mut t, mut s) = (String::new(), String::new());
+        template(&mut t, "a\"b\\c${d}%{e}\n\u{1}");
+        string(&mut s, "a\"${d}");
+        assert_eq!(t, r#""a\"b\\c$${d}%%{e}\n\u0001""#);
+        assert_eq!(s, r#""a\"${d}""#);
+        let mut h = String::new();
+        hcl::quoted(&mut h, "a\"b\\c${d}%{e}\n\u{1}");
+        assert_eq!(h, t, "an HCL string and a JSON template string are written alike");
     }
 
     #[test]

@@ -4,6 +4,9 @@
 mod common;
 
 use common::{CLOUD, cloud, emit, json_config};
+use hcl_edit::expr::{Expression, ObjectKey};
+use hcl_edit::structure::{Body, Structure};
+use hcl_edit::template::Element;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -252,128 +255,86 @@ fn json_and_hcl_describe_the_same_configuration() {
     }
 }
 
-/// Reads the canonical HCL berth writes into the JSON-syntax document it stands for.
+/// Reads HCL with hcl-edit into the JSON-syntax document it stands for.
 fn hcl_as_json(text: &str) -> Value {
-    let mut lines = text.lines().filter(|l| !l.starts_with('#')).peekable();
-    let mut blocks: Vec<(String, Vec<String>, Map<String, Value>)> = Vec::new();
-    while let Some(line) = lines.next() {
-        if line.is_empty() {
-            continue;
-        }
-        let (kind, labels) = header(line);
-        blocks.push((kind, labels, body(&mut lines)));
-    }
-    let mut doc = Map::new();
-    for (kind, labels, b) in blocks {
-        let mut slot = doc.entry(kind).or_insert(Value::Null);
-        for l in &labels {
-            if slot.is_null() {
-                *slot = Value::Object(Map::new());
-            }
-            slot = slot.as_object_mut().unwrap().entry(l.clone()).or_insert(Value::Null);
-        }
-        push_body(slot, b);
-    }
-    return Value::Object(doc);
+    let body = hcl_edit::parser::parse_body(text).unwrap_or_else(|e| panic!("not HCL: {e}\n{text}"));
+    Value::Object(body_as_json(&body))
+}
 
-    fn header(line: &str) -> (String, Vec<String>) {
-        let line = line.trim().trim_end_matches('{').trim_end();
-        let mut parts = line.split(' ');
-        let kind = parts.next().unwrap().to_string();
-        (kind, parts.map(|l| l.trim_matches('"').to_string()).collect())
-    }
-
-    /// An object, or an array of objects once a block repeats.
-    fn push_body(slot: &mut Value, b: Map<String, Value>) {
-        match slot {
-            Value::Null => *slot = Value::Object(b),
-            Value::Array(a) => a.push(Value::Object(b)),
-            other => *other = Value::Array(vec![other.take(), Value::Object(b)]),
-        }
-    }
-
-    fn body<'a>(lines: &mut std::iter::Peekable<impl Iterator<Item = &'a str>>) -> Map<String, Value> {
-        let mut m = Map::new();
-        while let Some(line) = lines.next() {
-            let t = line.trim();
-            if t == "}" {
-                break;
+/// A body as a JSON object: attributes by name, blocks by type and then label, an array of
+/// bodies once a block repeats.
+fn body_as_json(body: &Body) -> Map<String, Value> {
+    let mut m = Map::new();
+    for structure in body {
+        match structure {
+            Structure::Attribute(a) => {
+                m.insert(a.key.as_str().to_string(), expr_as_json(a.key.as_str(), &a.value));
             }
-            if t.is_empty() {
-                continue;
-            }
-            if let Some((key, value)) = t.split_once(" = ").or_else(|| t.split_once("= ")) {
-                let key = key.trim().trim_matches('"').to_string();
-                let value = value.trim();
-                let v = if value == "{" {
-                    Value::Object(body(lines))
-                } else if value == "base64encode(<<-EOT" {
-                    let mut text = String::new();
-                    for l in lines.by_ref() {
-                        if l.trim() == "EOT" {
-                            break;
-                        }
-                        // Content is indented one level deeper than the attribute.
-                        text.push_str(l.strip_prefix("    ").unwrap_or(l));
-                        text.push('\n');
+            Structure::Block(b) => {
+                let mut slot = m.entry(b.ident.as_str()).or_insert(Value::Null);
+                for label in &b.labels {
+                    if slot.is_null() {
+                        *slot = Value::Object(Map::new());
                     }
-                    lines.next(); // `)`
-                    let escaped = text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
-                    Value::String(format!("${{base64encode(\"{escaped}\")}}"))
-                } else {
-                    scalar(&key, value)
-                };
-                m.insert(key, v);
-            } else {
-                let (kind, _) = header(t);
-                let b = body(lines);
-                push_body(m.entry(kind).or_insert(Value::Null), b);
-            }
-        }
-        m
-    }
-
-    fn scalar(key: &str, v: &str) -> Value {
-        if let Some(inner) = v.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
-            return Value::Array(split_list(inner).into_iter().map(|e| scalar(key, e)).collect());
-        }
-        if v.starts_with('"') {
-            return Value::String(serde_json::from_str::<String>(v).expect("an HCL string JSON can read"));
-        }
-        if let Ok(n) = v.parse::<u64>() {
-            return json!(n);
-        }
-        match v {
-            "true" => json!(true),
-            "false" => json!(false),
-            "{}" => json!({}),
-            // A type, a provider alias or a depends_on entry: plain strings in JSON.
-            _ if matches!(key, "type" | "provider" | "depends_on") => json!(v),
-            _ => json!(format!("${{{v}}}")),
-        }
-    }
-
-    fn split_list(s: &str) -> Vec<&str> {
-        let (mut out, mut start, mut quoted) = (Vec::new(), 0, false);
-        let bytes = s.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\\' if quoted => i += 1,
-                b'"' => quoted = !quoted,
-                b',' if !quoted => {
-                    out.push(s[start..i].trim());
-                    start = i + 1;
+                    slot =
+                        slot.as_object_mut().expect("labels nest objects").entry(label.as_str()).or_insert(Value::Null);
                 }
-                _ => {}
+                let inner = Value::Object(body_as_json(&b.body));
+                match slot {
+                    Value::Null => *slot = inner,
+                    Value::Array(a) => a.push(inner),
+                    other => *other = Value::Array(vec![other.take(), inner]),
+                }
             }
-            i += 1;
         }
-        if !s[start..].trim().is_empty() {
-            out.push(s[start..].trim());
-        }
-        out
     }
+    m
+}
+
+/// An attribute's value as JSON syntax writes it: literals as themselves (strings as
+/// templates), other expressions as `"${...}"` templates, except where JSON syntax takes them
+/// as plain strings (a variable's `type`, `provider`, `depends_on`).
+fn expr_as_json(key: &str, e: &Expression) -> Value {
+    match e {
+        Expression::Null(_) => Value::Null,
+        Expression::Bool(b) => json!(**b),
+        Expression::Number(n) => json!(n.as_u64().unwrap_or_else(|| panic!("{key}: not a whole number: {e}"))),
+        Expression::String(s) => json!(template(s)),
+        Expression::Array(items) => Value::Array(items.iter().map(|i| expr_as_json(key, i)).collect()),
+        Expression::Object(entries) => Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| {
+                    let k = match k {
+                        ObjectKey::Ident(i) => i.as_str().to_string(),
+                        ObjectKey::Expression(Expression::String(s)) => template(s),
+                        other => panic!("{key}: unexpected object key {other:?}"),
+                    };
+                    (k, expr_as_json(key, v.expr()))
+                })
+                .collect(),
+        ),
+        Expression::FuncCall(f) if f.name.name.as_str() == "base64encode" => {
+            let args: Vec<&Expression> = f.args.iter().collect();
+            let [Expression::HeredocTemplate(heredoc)] = args[..] else { panic!("{key}: base64encode of {e}") };
+            let text: String = heredoc
+                .template
+                .iter()
+                .map(|element| match element {
+                    Element::Literal(l) => l.as_str(),
+                    _ => panic!("{key}: the heredoc is not plain text: {e}"),
+                })
+                .collect();
+            json!(format!("${{base64encode({})}}", Expression::from(text)))
+        }
+        _ if matches!(key, "type" | "provider" | "depends_on") => json!(e.to_string().trim()),
+        _ => json!(format!("${{{}}}", e.to_string().trim())),
+    }
+}
+
+/// A literal string as a JSON template: `${` and `%{` doubled.
+fn template(s: &str) -> String {
+    s.replace("${", "$${").replace("%{", "%%{")
 }
 
 #[test]

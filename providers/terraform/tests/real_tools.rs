@@ -20,6 +20,7 @@
 
 mod common;
 
+use berth_tests::TempDir;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -53,24 +54,6 @@ const VALIDATE_GAPS: &[(&str, &str)] = &[(
 
 /// Meta-arguments every resource and data block takes.
 const META: &[&str] = &["provider", "depends_on", "count", "for_each", "lifecycle"];
-
-/// A directory under the system temporary directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("berth-terraform-{}-{label}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Every case: (label, Terraform files by relative path), emitted once per test binary.
 fn cases() -> &'static [(String, BTreeMap<String, String>)] {
@@ -108,8 +91,8 @@ struct Terraform {
 impl Terraform {
     fn new(label: &str) -> Self {
         let tools = berth_tests::tools();
-        let dir = TempDir::new(&format!("cli-{label}"));
-        let config = dir.0.join("terraform.rc");
+        let dir = TempDir::new(&format!("terraform-cli-{label}"));
+        let config = dir.path().join("terraform.rc");
         let mirror = tools.join("tf-mirror");
         assert!(mirror.is_dir(), "{} is missing: run tests/setup.sh", mirror.display());
         std::fs::write(
@@ -162,9 +145,9 @@ impl Terraform {
 fn terraform_fmt_changes_nothing() {
     let tf = Terraform::new("fmt");
     for (label, files) in cases() {
-        let dir = TempDir::new(&format!("fmt-{label}"));
-        write(&dir.0, files);
-        let (ok, code, out) = tf.run(&dir.0, &["fmt", "-check", "-diff", "-no-color", "."]);
+        let dir = TempDir::new(&format!("terraform-fmt-{label}"));
+        write(dir.path(), files);
+        let (ok, code, out) = tf.run(dir.path(), &["fmt", "-check", "-diff", "-no-color", "."]);
         assert!(ok, "{label}: terraform fmt -check exited {code:?}:\n{out}");
     }
 }
@@ -173,9 +156,9 @@ fn terraform_fmt_changes_nothing() {
 fn terraform_validate_accepts_hcl_and_json_with_aws_3() {
     let tf = Terraform::new("validate");
     for (label, files) in cases() {
-        let dir = TempDir::new(&format!("validate-{label}"));
-        write(&dir.0, files);
-        for module in [dir.0.clone(), dir.0.join("json")] {
+        let dir = TempDir::new(&format!("terraform-validate-{label}"));
+        write(dir.path(), files);
+        for module in [dir.path().to_path_buf(), dir.path().join("json")] {
             tf.init(&module);
             let (_, _, out) = tf.run(&module, &["validate", "-json", "-no-color"]);
             let report: Value =
@@ -209,10 +192,10 @@ fn provider_schema() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let tf = Terraform::new("schema");
-        let dir = TempDir::new("schema");
-        std::fs::write(dir.0.join("main.tf"), "").unwrap();
-        tf.init(&dir.0);
-        let (ok, _, out) = tf.run(&dir.0, &["providers", "schema", "-json"]);
+        let dir = TempDir::new("terraform-schema");
+        std::fs::write(dir.path().join("main.tf"), "").unwrap();
+        tf.init(dir.path());
+        let (ok, _, out) = tf.run(dir.path(), &["providers", "schema", "-json"]);
         assert!(ok, "terraform providers schema:\n{out}");
         let all: Value = serde_json::from_str(&out).expect("providers schema -json");
         all["provider_schemas"]["registry.terraform.io/hashicorp/aws"].clone()

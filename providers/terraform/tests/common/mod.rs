@@ -3,7 +3,6 @@
 #![allow(dead_code, reason = "each test crate uses part of the helpers")]
 #![allow(clippy::disallowed_methods, reason = "tests read the examples")]
 
-use berth_model::{EmitInput, Emitter};
 use berth_terraform::TerraformEmitter;
 use std::collections::BTreeMap;
 
@@ -12,8 +11,7 @@ pub const CLOUD: &str = "providers/terraform/tests/specs/cloud";
 
 /// The Terraform files of a spec (HCL and JSON), by path relative to the target directory.
 pub fn emit(spec: &str, var_files: &[&str]) -> BTreeMap<String, String> {
-    let (model, graph) = berth_tests::compile(spec, var_files);
-    let (tree, diags) = TerraformEmitter { json: true }.emit(EmitInput { model: &model, graph: &graph });
+    let (tree, diags) = berth_tests::emit(&TerraformEmitter { json: true }, spec, var_files);
     assert!(diags.is_empty(), "{spec}: {diags:?}");
     tree.iter()
         .map(|(path, file)| (path.to_string(), String::from_utf8(file.contents.clone()).expect("UTF-8 output")))
