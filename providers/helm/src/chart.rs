@@ -7,14 +7,14 @@
 //! helm/<cluster>/templates/namespaces.yaml            namespaces berth uses (kept on uninstall)
 //! helm/<cluster>/templates/service-<name>.yaml        the service's share: workload, Service, PDB
 //! helm/<cluster>/templates/certificate-<name>.yaml    its Secret, ExternalSecret or Certificate
-//! helm/<cluster>/templates/NOTES.txt                  warns when the certificate files are missing
-//! helm/<cluster>/files/<certificate>/{tls.crt,tls.key,ca.crt}   secrets directory only
+//! helm/<cluster>/secrets.yaml             secrets directory only: the certificates berth issued,
+//!                                         a values file for `helm install -f`
 //! ```
 //!
 //! Every object is labelled `berth.dev/cluster=<cluster>` plus the cluster's `pod_labels`
 //! (and `app=<service>` for a service's objects) and annotated with the berth address it comes
-//! from. Templates are plain manifests: the only Helm expressions are the `.Files.Get` reads of
-//! berth-issued certificates, written as quoted YAML strings.
+//! from. Templates are plain manifests: the only Helm expressions read berth-issued certificates
+//! from the secrets values (`berthTls`, see the tls module), written as quoted YAML strings.
 //!
 //! Chart references of `release` blocks: `stdlib/NAME` is chart `NAME` of the Helm repository
 //! `berth-stdlib` (`@berth-stdlib`, added with `helm repo add`); `SCHEME://.../NAME` (`oci://`,
@@ -148,13 +148,14 @@ One chart per cluster: `helm/<cluster>/`. Its templates are plain manifests of t
 placed there (their share of the replicas), their Services, PodDisruptionBudgets and TLS
 Secrets; `release` blocks are chart dependencies with their values in values.yaml.
 
-Certificates of `ca` issuers are issued by berth on every build. Their files are not in this
-directory: berth writes them to its secrets directory (mode 0600, `OUT.secrets` by default).
-Before installing, copy them into the chart, where the Secret templates read them:
+Certificates of `ca` issuers are issued by berth on every build. They are not in this
+directory: berth writes them, per cluster, to one Helm values file in its secrets directory
+(mode 0600, `OUT.secrets` by default), `OUT.secrets/helm/<cluster>/secrets.yaml`. Pass it to
+every install and upgrade; without it the chart's TLS Secrets fail to render, naming the file:
 
-    cp -r OUT.secrets/helm/<cluster>/files OUT/helm/<cluster>/
     helm dependency build OUT/helm/<cluster>      # only if Chart.yaml has dependencies
-    helm upgrade --install <cluster> OUT/helm/<cluster> --namespace berth --create-namespace
+    helm upgrade --install <cluster> OUT/helm/<cluster> --namespace berth --create-namespace \\
+        -f OUT.secrets/helm/<cluster>/secrets.yaml    # only if that file exists
 
 Objects carry their own namespaces; the chart creates them (and keeps them on uninstall).
 Vault certificates come through External Secrets (`ExternalSecret`), cert-manager ones through
@@ -171,7 +172,11 @@ fn render_cluster(model: &Model, c: usize, cp: &ClusterPlan, issued: &Issued) ->
 
     let releases: Vec<&Release> = cp.releases.iter().map(|&r| &model.releases[r]).collect();
     add("Chart.yaml".into(), chart_yaml(model, c, &releases).into_bytes(), false);
-    add("values.yaml".into(), values_yaml(&releases).into_bytes(), false);
+    let by_ca = |ci: usize| {
+        model.issuers.get(model.certificates[ci].issuer).is_some_and(|i| matches!(i.kind, IssuerKind::Ca { .. }))
+    };
+    let berth_issued: Vec<usize> = cp.certificates.keys().copied().filter(|&ci| by_ca(ci)).collect();
+    add("values.yaml".into(), values_yaml(&cluster.meta.name, &releases, !berth_issued.is_empty()).into_bytes(), false);
 
     let mut namespaces = BTreeSet::new();
     for &si in &cp.shares {
@@ -185,19 +190,14 @@ fn render_cluster(model: &Model, c: usize, cp: &ClusterPlan, issued: &Issued) ->
         );
     }
     namespaces.extend(releases.iter().map(|r| r.namespace.as_str()));
-    let mut berth_issued = Vec::new();
     for (&ci, nss) in &cp.certificates {
-        let objects: Vec<Value> = nss.iter().map(|ns| tls::object(model, ci, ns, &labels)).collect();
+        let objects: Vec<Value> =
+            nss.iter().map(|ns| tls::object(model, ci, &cluster.meta.name, ns, &labels)).collect();
         add(
             format!("templates/certificate-{}.yaml", model.certificates[ci].meta.name),
             YAML.documents(&objects).into_bytes(),
             true,
         );
-        let by_ca =
-            model.issuers.get(model.certificates[ci].issuer).is_some_and(|i| matches!(i.kind, IssuerKind::Ca { .. }));
-        if by_ca {
-            berth_issued.push(ci);
-        }
     }
     let ns_objects: Vec<Value> = namespaces
         .iter()
@@ -212,31 +212,16 @@ fn render_cluster(model: &Model, c: usize, cp: &ClusterPlan, issued: &Issued) ->
         add("templates/namespaces.yaml".into(), YAML.documents(&ns_objects).into_bytes(), true);
     }
     if !berth_issued.is_empty() {
-        add("templates/NOTES.txt".into(), notes(&cluster.meta.name).into_bytes(), true);
-    }
-    for ci in berth_issued {
-        if let Some(f) = issued.get(ci) {
-            for (name, pem) in f.by_name() {
-                files.push(File {
-                    path: tls::file_path(model, ci, name),
-                    contents: pem.as_bytes().to_vec(),
-                    secret: true,
-                    template: false,
-                });
-            }
-        }
+        let mut text = format!(
+            "# The certificates berth issued for cluster {name}: helm install -f this file.\n\
+             # It holds their private keys: keep it out of version control.\n",
+            name = cluster.meta.name
+        );
+        text.push_str(&YAML.document(&tls::secrets_values(model, issued, &berth_issued)));
+        // Not in the chart: the CLI writes it under the secrets directory, at the chart's path.
+        files.push(File { path: "secrets.yaml".into(), contents: text.into_bytes(), secret: true, template: false });
     }
     files
-}
-
-fn notes(cluster: &str) -> String {
-    format!(
-        "berth's workloads for cluster {cluster} are installed.\n\
-         {{{{- if not (.Files.Glob \"files/**\") }}}}\n\
-         WARNING: the TLS Secrets of this release are empty. berth writes the certificates it issues\n\
-         to its secrets directory: copy SECRETS/helm/{cluster}/files into the chart and upgrade.\n\
-         {{{{- end }}}}\n"
-    )
 }
 
 fn chart_yaml(model: &Model, c: usize, releases: &[&Release]) -> String {
@@ -291,10 +276,20 @@ fn chart_source(chart: &str) -> (String, String) {
     }
 }
 
-fn values_yaml(releases: &[&Release]) -> String {
+fn values_yaml(cluster: &str, releases: &[&Release], berth_issued: bool) -> String {
     let mut out = String::from("# Values of the chart's dependencies, under the names of their `release` blocks.\n");
+    if berth_issued {
+        out.push_str(&format!(
+            "# The certificates berth issues come in another values file, -f OUT.secrets/{}.\n",
+            tls::secrets_values_path(cluster)
+        ));
+    }
     if releases.is_empty() {
-        out.push_str("# This chart has none: its templates are plain manifests and take no values.\n");
+        out.push_str(if berth_issued {
+            "# This chart has none: its templates are plain manifests.\n"
+        } else {
+            "# This chart has none: its templates are plain manifests and take no values.\n"
+        });
         return out;
     }
     let values: Map<String, Value> = releases

@@ -9,9 +9,11 @@
 //!   deadlock), a PodDisruptionBudget, and init containers that restore data (`restore_from`)
 //!   and wait, bounded and with backoff, until the multi-cluster DNS names it needs resolve;
 //! - each certificate becomes a `kubernetes.io/tls` Secret (issuer type `ca`: berth issues the
-//!   certificate and the template reads it with `.Files.Get` from `files/`, which go to the
-//!   secrets directory, never to the reviewed output), an External Secrets `ExternalSecret`
-//!   (type `vault`) or a cert-manager `Certificate` (type `cert-manager`);
+//!   certificate, writes it with every other one of the cluster to one Helm values file,
+//!   `helm/<cluster>/secrets.yaml`, in the secrets directory, never in the reviewed output, and
+//!   the template reads it from those values: `helm install -f .../secrets.yaml`), an External
+//!   Secrets `ExternalSecret` (type `vault`) or a cert-manager `Certificate` (type
+//!   `cert-manager`);
 //! - `release` blocks become chart dependencies, their values under the release's name.
 //!
 //! The chart module describes the layout and the tls module the certificate design.

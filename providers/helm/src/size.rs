@@ -4,8 +4,9 @@
 //! base64-encoded, values, and the rendered manifest), gzipped, base64-encoded. Kubernetes caps
 //! a Secret at 1 MiB, so an install of a larger release fails, late and far from its cause.
 //! [`release_bytes`] estimates that Secret's size for a chart: the stored chart files and the
-//! manifest they render to (the templates, with the files that `.Files.Get` inlines), compressed
-//! as Helm compresses them.
+//! manifest they render to (the templates, with the secrets values whose certificates the TLS
+//! Secrets inline), compressed as Helm compresses them. The secrets values file is not a chart
+//! file but the release's values; counting it like one (base64-encoded) overestimates a little.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -26,7 +27,7 @@ pub(crate) struct ChartFile<'a> {
     pub(crate) contents: &'a [u8],
     /// A template: its text is rendered into the manifest.
     pub(crate) template: bool,
-    /// A file the templates inline with `.Files.Get ... | b64enc`.
+    /// A file the templates inline base64-encoded (the secrets values).
     pub(crate) inlined: bool,
 }
 

@@ -4,12 +4,14 @@
 //!
 //! - **`ca`**: berth is the CA. Each build makes one CA per issuer (shared by every cluster,
 //!   so pods in different clusters trust each other) and issues every certificate in use with
-//!   [`rcgen`] (ECDSA P-256). The PEM files go to the secrets directory as
-//!   `helm/<cluster>/files/<certificate>/{tls.crt,tls.key,ca.crt}`; the reviewed chart holds
-//!   only a Secret template whose data reads them with `.Files.Get`, so no key or certificate
-//!   bytes, which are new on every build, ever reach the reviewed (golden) output. The CA's
-//!   private key is dropped once the leaves are signed. Issuing needs randomness and a time of
-//!   issue, which the CLI passes in as [`crate::HelmEmitter::now_unix`].
+//!   [`rcgen`] (ECDSA P-256). The PEM texts of every certificate a cluster uses go to one Helm
+//!   values file in the secrets directory, `helm/<cluster>/secrets.yaml`
+//!   (`berthTls: {<certificate>: {ca.crt, tls.crt, tls.key}}`, see [`secrets_values`]), which
+//!   the install passes with `-f`; the reviewed chart holds only a Secret template whose data
+//!   reads those values (and fails the install, naming the file, when they are missing), so no
+//!   key or certificate bytes, which are new on every build, ever reach the reviewed (golden)
+//!   output. The CA's private key is dropped once the leaves are signed. Issuing needs
+//!   randomness and a time of issue, which the CLI passes in as [`crate::HelmEmitter::now_unix`].
 //! - **`vault`**: an External Secrets Operator `ExternalSecret` that reads `tls.crt` and
 //!   `tls.key` from the issuer's Vault path through its SecretStore into a `kubernetes.io/tls`
 //!   Secret.
@@ -39,7 +41,11 @@ pub(crate) const MAX_SECRET_BYTES: usize = 1 << 20;
 /// clocks run behind.
 const CLOCK_SKEW_SECS: i64 = 3600;
 
-/// The PEM files of one certificate that berth issued.
+/// The top-level key of the secrets values file, under which the Secret templates read the
+/// certificates berth issued, beside the values of `release` blocks under their names.
+pub(crate) const VALUES_KEY: &str = "berthTls";
+
+/// The PEM texts of one certificate that berth issued.
 #[derive(Debug, Clone)]
 pub(crate) struct IssuedFiles {
     /// The leaf certificate.
@@ -51,7 +57,7 @@ pub(crate) struct IssuedFiles {
 }
 
 impl IssuedFiles {
-    /// The files by their name in the certificate's directory, in Secret key order.
+    /// The PEM texts by their key in the Secret (and in the secrets values), in key order.
     pub(crate) fn by_name(&self) -> [(&'static str, &str); 3] {
         [("ca.crt", &self.ca_pem), ("tls.crt", &self.cert_pem), ("tls.key", &self.key_pem)]
     }
@@ -200,14 +206,44 @@ pub(crate) fn identity_hash(model: &Model, certificate: usize) -> String {
     Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The path of an issued file inside a chart.
-pub(crate) fn file_path(model: &Model, certificate: usize, name: &str) -> String {
-    format!("files/{}/{name}", model.certificates[certificate].meta.name)
+/// The secrets values file of a cluster: every berth-issued certificate it uses (indices into
+/// [`Model::certificates`]), as `berthTls: {<certificate name>: {<Secret key>: PEM}}`.
+pub(crate) fn secrets_values(model: &Model, issued: &Issued, certificates: &[usize]) -> Value {
+    let certs: serde_json::Map<String, Value> = certificates
+        .iter()
+        .filter_map(|&ci| {
+            let files = issued.get(ci)?;
+            let keys = files.by_name().iter().map(|(k, pem)| (k.to_string(), json!(pem))).collect();
+            Some((model.certificates[ci].meta.name.clone(), Value::Object(keys)))
+        })
+        .collect();
+    json!({ VALUES_KEY: certs })
+}
+
+/// The path, relative to berth's secrets directory, of a cluster's secrets values file.
+pub(crate) fn secrets_values_path(cluster: &str) -> String {
+    format!("helm/{cluster}/secrets.yaml")
+}
+
+/// The template action that reads one PEM text of a berth-issued certificate from the secrets
+/// values, base64-encoded, and fails the render, naming the values file, when it is missing.
+/// `dig` over `.Values.AsMap` takes any key, and a missing level as missing, not as an error.
+fn secret_value_action(certificate: &str, key: &str, cluster: &str) -> String {
+    format!(
+        "{{{{ dig \"{VALUES_KEY}\" \"{certificate}\" \"{key}\" \"\" .Values.AsMap | required \"{VALUES_KEY}.{certificate}.{key} is missing: install with -f OUT.secrets/{path}\" | b64enc }}}}",
+        path = secrets_values_path(cluster)
+    )
 }
 
 /// The object that delivers a certificate's Secret into a namespace of a cluster: a Secret
 /// template, an `ExternalSecret` or a cert-manager `Certificate`.
-pub(crate) fn object(model: &Model, certificate: usize, namespace: &str, labels: &BTreeMap<String, String>) -> Value {
+pub(crate) fn object(
+    model: &Model,
+    certificate: usize,
+    cluster: &str,
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+) -> Value {
     let cert = &model.certificates[certificate];
     let hash = identity_hash(model, certificate);
     let mut annotations = address_annotation(&cert.meta.address.to_string());
@@ -246,12 +282,7 @@ pub(crate) fn object(model: &Model, certificate: usize, namespace: &str, labels:
         Some(IssuerKind::Ca { .. }) | None => {
             let data: serde_json::Map<String, Value> = ["ca.crt", "tls.crt", "tls.key"]
                 .iter()
-                .map(|k| {
-                    (
-                        k.to_string(),
-                        json!(format!("{{{{ .Files.Get \"{}\" | b64enc }}}}", file_path(model, certificate, k))),
-                    )
-                })
+                .map(|k| (k.to_string(), json!(secret_value_action(&cert.meta.name, k, cluster))))
                 .collect();
             json!({
                 "apiVersion": "v1",

@@ -121,7 +121,9 @@ fn certificates_come_from_their_issuers() {
     assert_eq!(secret[0]["kind"], "Secret");
     assert_eq!(secret[0]["type"], "kubernetes.io/tls");
     assert_eq!(secret[0]["metadata"]["namespace"], "data");
-    assert_eq!(secret[0]["data"]["tls.crt"], "{{ .Files.Get \"files/db/tls.crt\" | b64enc }}");
+    let action = secret[0]["data"]["tls.crt"].as_str().unwrap();
+    assert!(action.starts_with("{{ dig \"berthTls\" \"db\" \"tls.crt\" \"\" .Values.AsMap | required "), "{action}");
+    assert!(action.contains("-f OUT.secrets/helm/a/secrets.yaml") && action.ends_with("| b64enc }}"), "{action}");
     let es = docs(&tree, "b/templates/certificate-api.yaml");
     assert_eq!(es[0]["apiVersion"], "external-secrets.io/v1beta1");
     assert_eq!(es[0]["kind"], "ExternalSecret");
@@ -133,16 +135,22 @@ fn certificates_come_from_their_issuers() {
     assert_eq!(cm[0]["spec"]["secretName"], "web-tls");
     assert_eq!(cm[0]["spec"]["issuerRef"]["name"], "letsencrypt");
     assert_eq!(cm[0]["spec"]["duration"], "2160h0m0s");
-    // The issued files are secret, in the chart's files/ as the template reads them.
+    // The issued certificates are secret, one values file per cluster, as the template reads them.
+    let values = |chart: &str| -> Value {
+        let f = tree.get(&format!("{chart}/secrets.yaml")).unwrap_or_else(|| panic!("{chart}/secrets.yaml"));
+        assert!(f.secret);
+        serde_norway::from_slice(&f.contents).unwrap()
+    };
+    let (a, b) = (values("a"), values("b"));
     for name in ["tls.crt", "tls.key", "ca.crt"] {
-        for chart in ["a", "b"] {
-            let f = tree.get(&format!("{chart}/files/db/{name}")).unwrap_or_else(|| panic!("{chart}/files/db/{name}"));
-            assert!(f.secret);
+        for v in [&a, &b] {
+            assert!(v["berthTls"]["db"][name].as_str().unwrap().starts_with("-----BEGIN "), "{name}: {v:?}");
         }
     }
-    assert!(tree.get("b/files/api/tls.key").is_none(), "Vault certificates are not issued by berth");
-    // One CA per build: both clusters' files trust the same one.
-    assert_eq!(tree.get("a/files/db/ca.crt"), tree.get("b/files/db/ca.crt"));
+    assert!(b["berthTls"].get("api").is_none(), "Vault certificates are not issued by berth");
+    assert_eq!(tree.iter().filter(|(_, f)| f.secret).count(), 2, "one secret file per cluster");
+    // One CA per build: both clusters' certificates trust the same one.
+    assert_eq!(a["berthTls"]["db"]["ca.crt"], b["berthTls"]["db"]["ca.crt"]);
 }
 
 #[test]
@@ -180,9 +188,9 @@ fn reviewed_files_are_deterministic_and_hold_no_key() {
         let text = String::from_utf8(contents).unwrap();
         assert!(!text.contains("PRIVATE KEY") && !text.contains("BEGIN CERTIFICATE"), "{path} holds key material");
     }
-    let key = one.get("a/files/db/tls.key").unwrap();
+    let key = one.get("a/secrets.yaml").unwrap();
     assert!(String::from_utf8_lossy(&key.contents).contains("PRIVATE KEY"));
-    assert!(public(&one).iter().all(|(p, _)| !p.contains("/files/")));
+    assert!(public(&one).iter().all(|(p, _)| !p.ends_with("secrets.yaml")));
 }
 
 #[test]

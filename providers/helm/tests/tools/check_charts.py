@@ -1,17 +1,22 @@
 """Judge berth's Helm charts with the real Helm v4 library and the Kubernetes schemas.
 
-usage: check_charts.py TOOLS_DIR KUBE_VERSION CHART_DIR...
+usage: check_charts.py TOOLS_DIR KUBE_VERSION CHART_DIR [-f VALUES_FILE]... ...
+
+Each chart directory may be followed by values files, as Helm's `-f`: berth's secrets values
+(SECRETS/helm/<cluster>/secrets.yaml), merged in order over the chart's values.yaml.
 
 Per chart:
  1. helm lint through helm-python-sdk (Helm's Go SDK): errors fail, and so do warnings, except
     "missing dependencies" (berth vendors no chart: `helm dependency build` fetches them);
  2. helm lint through helm-sdkpy (another build of Helm v4's library) in a process of its own
-    (sdkpy_lint.py): any error fails;
+    (sdkpy_lint.py): any error fails. Its lint takes no values files: Helm's lint mode lets a
+    `required` value be missing;
  3. render without a cluster (helm-python-sdk Chart.render, as `helm template`), then validate
     every rendered object with kubernetes-validate in strict mode for KUBE_VERSION. Only the
     CRDs berth uses (external-secrets.io ExternalSecret, cert-manager.io Certificate) may lack
-    a schema. A kubernetes.io/tls Secret must hold a PEM certificate and key, as berth's
-    certificate files were copied into the chart.
+    a schema. A kubernetes.io/tls Secret must hold a PEM certificate and key, read from the
+    values files;
+ 4. a chart given values files must fail to render without them, naming the secrets file.
 
 Prints one line per failure, then `N passed, M failed` (one item per chart); exit 1 on failure.
 """
@@ -29,9 +34,9 @@ CRDS = {("external-secrets.io/v1beta1", "ExternalSecret"), ("cert-manager.io/v1"
 WARNING, ERROR = 2, 3
 
 
-def lint(chart, kube):
+def lint(chart, values, kube):
     problems = []
-    report = hc.lint(chart, None, kube_version=f"v{kube}.0", namespace="berth")
+    report = hc.lint(chart, values, kube_version=f"v{kube}.0", namespace="berth")
     for m in report.get("messages") or []:
         text = f"{m.get('path', '')}: {str(m.get('error', '')).strip()}"
         if m.get("severity", 0) >= ERROR:
@@ -41,9 +46,9 @@ def lint(chart, kube):
     return problems
 
 
-def render(chart, kube):
+def render(chart, values, kube):
     problems, objects = [], 0
-    rendered = hc.Chart.load(chart).render(None, name="berth", namespace="berth", is_install=True)
+    rendered = hc.Chart.load(chart).render(values, name="berth", namespace="berth", is_install=True)
     for template, text in sorted(rendered.items()):
         if not template.endswith(".yaml"):
             continue
@@ -70,13 +75,56 @@ def render(chart, kube):
     return problems
 
 
+def merge(into, values):
+    """Helm's merge of a values file over earlier values: maps merge, anything else replaces."""
+    for k, v in values.items():
+        if isinstance(v, dict) and isinstance(into.get(k), dict):
+            merge(into[k], v)
+        else:
+            into[k] = v
+    return into
+
+
+def parse_args(args):
+    """CHART_DIR [-f VALUES_FILE]... ... -> {chart: [values files]}, in order."""
+    charts, i = {}, 0
+    while i < len(args):
+        if args[i] == "-f":
+            if not charts or i + 1 >= len(args):
+                sys.exit(f"usage: -f VALUES_FILE must follow a chart directory: {args}")
+            charts[list(charts)[-1]].append(args[i + 1])
+            i += 2
+        else:
+            charts.setdefault(args[i], [])
+            i += 1
+    return charts
+
+
+def missing_values(chart):
+    """A chart whose TLS Secrets read berth's secrets values must not render without them."""
+    try:
+        hc.Chart.load(chart).render(None, name="berth", namespace="berth", is_install=True)
+    except Exception as e:
+        if "secrets.yaml" in str(e):
+            return []
+        return [f"without its values files: {type(e).__name__} that does not name secrets.yaml: {e}"]
+    return ["renders without its values files: the TLS Secrets would be empty"]
+
+
 def main():
-    tools, kube, charts = sys.argv[1], sys.argv[2], sys.argv[3:]
+    tools, kube, given = sys.argv[1], sys.argv[2], parse_args(sys.argv[3:])
+    charts = list(given)
     problems = {c: [] for c in charts}
     for c in charts:
         try:
-            problems[c] += lint(c, kube)
-            problems[c] += render(c, kube)
+            values = None
+            for path in given[c]:
+                with open(path) as f:
+                    values = merge(values or {}, yaml.safe_load(f) or {})
+            problems[c] += lint(c, values, kube)
+            problems[c] += render(c, values, kube)
+            if given[c]:
+                problems[c] += missing_values(c)
         except Exception as e:  # the SDK raises on charts it cannot load or render
             problems[c].append(f"{type(e).__name__}: {e}")
     sdkpy = subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "sdkpy_lint.py"),
