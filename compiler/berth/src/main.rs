@@ -57,6 +57,10 @@ enum Command {
         /// Also write the Terraform configuration as JSON.
         #[arg(long, value_enum, default_value = "hcl")]
         terraform_format: TerraformFormat,
+        /// Threads the targets may use (0: what the machine offers); the output is the same
+        /// whatever the number.
+        #[arg(long, default_value_t = 0, env = "BERTH_THREADS")]
+        threads: usize,
     },
     /// Prints the resource graph.
     #[command(after_help = "Examples:\n  berth graph examples/esw-central --format dot | dot -Tsvg > graph.svg")]
@@ -203,11 +207,12 @@ fn run(command: Command, format: DiagFormat) -> Result<ExitCode, String> {
                 }
             }))
         }
-        Command::Build { spec, out, secrets_dir, terraform_format } => {
+        Command::Build { spec, out, secrets_dir, terraform_format, threads } => {
             let mut c = compile(&spec);
             let mut written = None;
             if let (Some(model), Some(graph), false) = (&c.model, &c.graph, c.diags.has_errors()) {
-                let (tree, emit_diags) = emit(model, graph, terraform_format, c.now_unix);
+                let options = EmitOptions { terraform_format, now_unix: c.now_unix, threads };
+                let (tree, emit_diags) = emit(model, graph, &options);
                 if !emit_diags.has_errors() {
                     let secrets = secrets_dir.unwrap_or_else(|| sibling(&out, "secrets"));
                     let timer = Timer::from_env();
@@ -326,14 +331,23 @@ fn compile(spec: &SpecArgs) -> Compiled {
 }
 
 /// Every build target, in output order.
-fn emitters(terraform_format: TerraformFormat, now_unix: i64) -> Vec<Box<dyn Emitter>> {
+fn emitters(options: &EmitOptions) -> Vec<Box<dyn Emitter>> {
     vec![
-        Box::new(berth_terraform::TerraformEmitter { json: terraform_format == TerraformFormat::Json }),
-        Box::new(berth_helm::HelmEmitter { now_unix }),
-        Box::new(berth_docker::DockerEmitter),
+        Box::new(berth_terraform::TerraformEmitter { json: options.terraform_format == TerraformFormat::Json }),
+        Box::new(berth_helm::HelmEmitter { now_unix: options.now_unix }),
+        Box::new(berth_docker::DockerEmitter { threads: options.threads }),
         Box::new(berth_nftables::NftablesEmitter),
         Box::new(berth_images::ImagesEmitter),
     ]
+}
+
+/// What the targets are told besides the model.
+struct EmitOptions {
+    terraform_format: TerraformFormat,
+    /// The time certificates are issued at.
+    now_unix: i64,
+    /// Threads the targets may use; 0 is what the machine offers.
+    threads: usize,
 }
 
 /// Which Terraform files `berth build` writes.
@@ -347,19 +361,14 @@ enum TerraformFormat {
 
 /// Runs every emitter; berth's placement report goes beside the targets (`berth graph` prints
 /// the graph).
-fn emit(
-    model: &Model,
-    graph: &ResourceGraph,
-    terraform_format: TerraformFormat,
-    now_unix: i64,
-) -> (OutputTree, Diagnostics) {
+fn emit(model: &Model, graph: &ResourceGraph, options: &EmitOptions) -> (OutputTree, Diagnostics) {
     let mut tree = OutputTree::new();
     let mut diags = Diagnostics::new();
     let timer = Timer::from_env();
     tree.add("berth/placement.json", berth_check::placement_report(model));
     timer.lap("placement.json");
     let input = EmitInput { model, graph };
-    for e in emitters(terraform_format, now_unix) {
+    for e in emitters(options) {
         let (files, d) = e.emit(input);
         timer.lap(e.target());
         tree.merge_under(e.target(), files);

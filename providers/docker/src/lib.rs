@@ -37,7 +37,11 @@ const YAML: Style = Style::COMPOSE;
 
 /// The docker target.
 #[derive(Debug, Default)]
-pub struct DockerEmitter;
+pub struct DockerEmitter {
+    /// Threads that render hosts; 0 takes what the machine offers (at most 8). The output is
+    /// the same whatever the number.
+    pub threads: usize,
+}
 
 impl Emitter for DockerEmitter {
     fn target(&self) -> &'static str {
@@ -49,7 +53,8 @@ impl Emitter for DockerEmitter {
         let on_host = model.containers_by_host();
         // Hosts are independent: render them on a few threads, then add the files and the
         // diagnostics in host order, so the output does not depend on the scheduling.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(model.hosts.len());
+        let machine = || std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let threads = if self.threads == 0 { machine() } else { self.threads }.clamp(1, model.hosts.len().max(1));
         let next = AtomicUsize::new(0);
         let work = || {
             let mut done = Vec::new();

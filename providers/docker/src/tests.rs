@@ -5,7 +5,7 @@ use crate::{COMPOSE_PATH, DAEMON_PATH, DockerEmitter, SYSCTL_PATH};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use berth_diag::Diagnostics;
-use berth_model::OutputTree;
+use berth_model::{EmitInput, Emitter, OutputTree};
 use berth_tests::file_text;
 use flate2::read::GzDecoder;
 use std::io::Read;
@@ -14,7 +14,7 @@ const BASIC: &str = "providers/docker/tests/specs/basic.hcl";
 
 /// The files of a spec, which must emit without diagnostics.
 fn emit(spec: &str, var_files: &[&str]) -> OutputTree {
-    let (tree, diags) = berth_tests::emit(&DockerEmitter, spec, var_files);
+    let (tree, diags) = berth_tests::emit(&DockerEmitter::default(), spec, var_files);
     assert!(diags.is_empty(), "{diags:?}");
     tree
 }
@@ -309,7 +309,8 @@ fn gzip_is_deterministic_and_round_trips() {
 
 #[test]
 fn a_mount_of_a_volume_the_host_lacks_is_an_error() {
-    let (tree, diags) = berth_tests::emit(&DockerEmitter, "providers/docker/tests/specs/unknown-volume.hcl", &[]);
+    let (tree, diags) =
+        berth_tests::emit(&DockerEmitter::default(), "providers/docker/tests/specs/unknown-volume.hcl", &[]);
     assert_eq!(
         messages(&diags),
         [
@@ -354,7 +355,7 @@ services:
 
 #[test]
 fn values_that_cannot_be_written_are_errors() {
-    let (_, diags) = berth_tests::emit(&DockerEmitter, "providers/docker/tests/specs/bad-values.hcl", &[]);
+    let (_, diags) = berth_tests::emit(&DockerEmitter::default(), "providers/docker/tests/specs/bad-values.hcl", &[]);
     assert_eq!(
         messages(&diags),
         [
@@ -405,7 +406,19 @@ fn a_host_whose_cloud_init_exceeds_ec2_user_data_is_an_error() {
     }
     let dir = berth_tests::TempDir::new("docker-user-data");
     let path = dir.write("main.hcl", spec);
-    let (_, diags) = berth_tests::emit(&DockerEmitter, path.to_str().unwrap(), &[]);
+    let (_, diags) = berth_tests::emit(&DockerEmitter::default(), path.to_str().unwrap(), &[]);
     let codes: Vec<&str> = diags.iter().map(|d| d.code.name).collect();
     assert_eq!(codes, vec!["docker::user-data"], "{diags:?}");
+}
+
+#[test]
+fn output_is_the_same_whatever_the_number_of_threads() {
+    let (model, graph) = berth_tests::compile("examples/fleet", &["examples/fleet/fleet-1.json"]);
+    let input = EmitInput { model: &model, graph: &graph };
+    let (one, _) = DockerEmitter { threads: 1 }.emit(input);
+    for threads in [2, 3, 8] {
+        let (many, _) = DockerEmitter { threads }.emit(input);
+        assert!(one == many, "{threads} threads gave other output than one");
+    }
+    assert_eq!(one.len(), 8 * 4, "four files for each of the eight hosts");
 }

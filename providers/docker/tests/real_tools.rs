@@ -35,7 +35,7 @@ const EXAMPLES: &[(&str, &[&str])] = &[
 ];
 
 fn emit(spec: &str, var_files: &[&str]) -> OutputTree {
-    let (tree, diags) = berth_tests::emit(&berth_docker::DockerEmitter, spec, var_files);
+    let (tree, diags) = berth_tests::emit(&berth_docker::DockerEmitter::default(), spec, var_files);
     assert!(!diags.has_errors(), "{spec}: {diags:?}");
     tree
 }
