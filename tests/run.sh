@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 tests/setup.sh
 cargo build -p berth
 cargo test --workspace --no-fail-fast
-target/debug/berth fmt --check examples stdlib/modules providers/*/tests/specs tests/fuzz/corpus
+python3 -m unittest discover -s tests/kube-standin
+target/debug/berth fmt --check examples stdlib/modules providers/*/tests/specs tests/fuzz/corpus tests/bench/apply
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 tests/fuzz.sh "${BERTH_FUZZ_SECONDS:-60}"

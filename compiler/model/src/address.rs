@@ -138,6 +138,56 @@ impl Serialize for Address {
     }
 }
 
+/// A berth address spelled with the characters every AWS tag value and Docker label allows (letters, digits,
+/// spaces and `_ . : / = + - @`): keys follow a `/` instead of `["..."]`, a placed share an
+/// `@`, and any other character becomes `_`. `cluster.fleet["c000"].node_pool.pool["np00"]`
+/// is tagged `cluster.fleet/c000.node_pool.pool/np00`, `forward.api[c001]` `forward.api@c001`.
+pub fn tag_address(address: &Address) -> String {
+    let mut s = String::with_capacity(64);
+    for m in &address.module {
+        s.push_str("module.");
+        tag_text(&mut s, &m.name);
+        tag_key(&mut s, m.key.as_ref());
+        s.push('.');
+    }
+    tag_text(&mut s, &address.kind);
+    s.push('.');
+    tag_text(&mut s, &address.label);
+    tag_key(&mut s, address.key.as_ref());
+    for n in &address.nested {
+        s.push('.');
+        tag_text(&mut s, &n.block);
+        s.push('.');
+        tag_text(&mut s, &n.label);
+        tag_key(&mut s, n.key.as_ref());
+    }
+    if let Some(on) = &address.share {
+        s.push('@');
+        tag_text(&mut s, on);
+    }
+    s
+}
+
+fn tag_key(s: &mut String, key: Option<&Key>) {
+    match key {
+        Some(Key::Str(k)) => {
+            s.push('/');
+            tag_text(s, k);
+        }
+        Some(Key::Int(i)) => {
+            s.push('/');
+            s.push_str(&i.to_string());
+        }
+        None => {}
+    }
+}
+
+fn tag_text(s: &mut String, text: &str) {
+    s.extend(text.chars().map(|c| {
+        if c.is_alphanumeric() || matches!(c, ' ' | '_' | '.' | ':' | '/' | '=' | '+' | '-' | '@') { c } else { '_' }
+    }));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +201,19 @@ mod tests {
         let mut m = Address::new("release", "mongo").with_key(Some(Key::Int(2)));
         m.module.push(ModuleStep { name: "db".into(), key: None });
         assert_eq!(m.to_string(), "module.db.release.mongo[2]");
+    }
+
+    #[test]
+    fn tag_addresses_use_tag_characters_only() {
+        let a = Address::new("cluster", "fleet").with_key(Some(Key::Str("c000".into()))).nested(
+            "node_pool",
+            "pool",
+            Some(Key::Str("np00".into())),
+        );
+        assert_eq!(tag_address(&a), "cluster.fleet/c000.node_pool.pool/np00");
+        let f = Address::new("forward", "api").share("c001");
+        assert_eq!(tag_address(&f), "forward.api@c001");
+        let odd = Address::new("host", "h").with_key(Some(Key::Str("a\"b[c]".into())));
+        assert_eq!(tag_address(&odd), "host.h/a_b_c_");
     }
 }

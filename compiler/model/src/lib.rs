@@ -15,7 +15,7 @@ pub mod schema;
 mod value;
 pub mod yaml;
 
-pub use address::{Address, Key, ModuleStep, NestedStep};
+pub use address::{Address, Key, ModuleStep, NestedStep, tag_address};
 pub use emit::{EmitInput, Emitter, OutputFile, OutputTree};
 pub use graph::{Edge, Item, Node, ResourceGraph};
 pub use model::*;

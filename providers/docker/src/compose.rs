@@ -182,7 +182,7 @@ fn mem_limit(out: &mut String, bytes: u64) {
 
 /// The health check in Compose's list form: `CMD` first unless the spec already says how
 /// (`CMD`, `CMD-SHELL`, `NONE`).
-fn healthcheck_test(check: &[String]) -> Vec<&str> {
+pub(crate) fn healthcheck_test(check: &[String]) -> Vec<&str> {
     let given = check.iter().map(String::as_str);
     match check.first().map(String::as_str) {
         Some("CMD" | "CMD-SHELL" | "NONE") => given.collect(),
@@ -191,7 +191,7 @@ fn healthcheck_test(check: &[String]) -> Vec<&str> {
 }
 
 /// The container's bind mounts: its `volumes` entries, then its balanced data directory.
-fn binds(host: &Host, c: &Container, data: Option<&Volume>, diags: &mut Diagnostics) -> Vec<String> {
+pub(crate) fn binds(host: &Host, c: &Container, data: Option<&Volume>, diags: &mut Diagnostics) -> Vec<String> {
     let dir = |v: &Volume| format!("{}/containers/{}", v.mount.trim_end_matches('/'), c.meta.name);
     let mut binds = Vec::new();
     let mut targets = BTreeSet::new();

@@ -14,11 +14,14 @@ mod cloud_init;
 mod compose;
 mod daemon;
 mod networks;
+mod resources;
 mod sysctl;
 
 use berth_diag::{Diagnostic, Diagnostics, codes};
 use berth_model::yaml::Style;
 use berth_model::{EmitInput, Emitter, Model, OutputTree};
+use berth_plan::Resource;
+pub use resources::DEFAULT_ENDPOINT;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Where `daemon.json` goes on the host.
@@ -34,6 +37,13 @@ pub const DATA_TARGET: &str = "/data";
 /// How this target writes YAML: sequences indented under their key, as Compose files usually
 /// are, and ambiguous strings double-quoted for PyYAML, cloud-init and Compose.
 const YAML: Style = Style::COMPOSE;
+
+/// The Docker objects `compose.yaml` describes, as `berth apply` creates them through the
+/// Docker Engine API: per host with containers its networks and containers (engine `docker`,
+/// kinds `docker_network` and `docker_container`), addressed `<berth address>:<kind>[.<name>]`.
+pub fn resources(input: EmitInput<'_>) -> Vec<Resource> {
+    resources::resources(input.model)
+}
 
 /// The docker target.
 #[derive(Debug, Default)]

@@ -422,3 +422,53 @@ fn output_is_the_same_whatever_the_number_of_threads() {
     }
     assert_eq!(one.len(), 8 * 4, "four files for each of the eight hosts");
 }
+
+#[test]
+fn resources_are_the_objects_of_the_compose_files() {
+    use berth_plan::{Resource, as_reference};
+    let (model, graph) = berth_tests::compile(BASIC, &[]);
+    let resources = crate::resources(EmitInput { model: &model, graph: &graph });
+    let summary: Vec<(&str, &str, &[String])> =
+        resources.iter().map(|r| (r.address.as_str(), r.kind.as_str(), r.deps.as_slice())).collect();
+    let (h1, h2) = ("host.h1:aws_instance".to_owned(), "host.h2:aws_instance".to_owned());
+    let front = [h1.clone(), "host.h1:docker_network.front".to_owned()];
+    let default1 = [h1.clone(), "host.h1:docker_network.default".to_owned()];
+    let default2 = [h2.clone(), "host.h2:docker_network.default".to_owned()];
+    let (host1, host2) = ([h1], [h2]);
+    assert_eq!(
+        summary,
+        [
+            ("host.h1:docker_network.default", "docker_network", &host1[..]),
+            ("host.h1:docker_network.front", "docker_network", &host1[..]),
+            ("container.db/0:docker_container", "docker_container", &default1[..]),
+            ("container.db/1:docker_container", "docker_container", &default1[..]),
+            ("container.db/2:docker_container", "docker_container", &default1[..]),
+            ("container.web:docker_container", "docker_container", &front[..]),
+            ("host.h2:docker_network.default", "docker_network", &host2[..]),
+            ("container.worker:docker_container", "docker_container", &default2[..]),
+        ]
+    );
+    let by = |a: &str| -> &Resource { resources.iter().find(|r| r.address == a).unwrap() };
+    let net = by("host.h1:docker_network.front");
+    assert_eq!(
+        serde_json::Value::Object(net.attrs.clone()),
+        serde_json::json!({
+            "endpoint": crate::DEFAULT_ENDPOINT,
+            "name": "berth_front",
+        })
+    );
+    let web = by("container.web:docker_container");
+    assert_eq!(as_reference(&web.attrs["networks"][0]), Some(("host.h1:docker_network.front", "name")));
+    let compose = file_text(&emit(BASIC, &[]), "h1/compose.yaml");
+    let db1 = by("container.db/1:docker_container");
+    for bind in db1.attrs["binds"].as_array().unwrap() {
+        assert!(compose.contains(&format!("- {}", bind.as_str().unwrap())), "{bind} not in\n{compose}");
+    }
+    assert_eq!(db1.attrs["memory"], serde_json::json!(2u64 << 30));
+    assert_eq!(web.attrs["healthcheck"], serde_json::json!(["CMD", "curl", "-f", "http://localhost/"]));
+    assert_eq!(
+        web.attrs["logging"],
+        serde_json::json!({"driver": "json-file", "options": {"max-file": "3", "max-size": "10m"}})
+    );
+    assert!(web.replace_on.iter().any(|a| a == "command"), "a command given later replaces the container");
+}

@@ -3,25 +3,21 @@
 //! Docker Compose v2 accepts the compose files, this kernel accepts the sysctl files, and one
 //! emitted host runs its containers on a throwaway dockerd, which restarts a killed one.
 //!
-//! Every dockerd runs in fresh network and mount namespaces with its own socket, data-root,
-//! exec-root and pidfile under a temporary directory; guards stop it by PID and remove the
-//! directory even when a test fails. Every wait is bounded.
+//! Every dockerd is a [`berth_tests::Dockerd`]: fresh network and mount namespaces, its own
+//! socket, data-root, exec-root and pidfile under a temporary directory, stopped by PID and the
+//! directory removed even when a test fails. Every wait is bounded.
 
 #![allow(clippy::disallowed_methods, reason = "tests write emitted files and run tools")]
 
 use berth_model::OutputTree;
-use berth_tests::{TempDir, wait_until};
+use berth_tests::{Dockerd, TempDir, signal, try_run, wait_until};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::fs::{self, File};
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::fs;
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
-/// Debian's docker CLI (docker.io), the client of the dockerd under test.
-const DOCKER: &str = "/usr/bin/docker";
 /// The statically linked busybox of Debian's busybox-static.
 const BUSYBOX: &str = "/bin/busybox";
 /// How long a dockerd, a command or a container state change may take.
@@ -51,152 +47,9 @@ fn example_files(suffix: &str) -> Vec<(String, String)> {
     files
 }
 
-/// Runs a command to completion within [`TIMEOUT`]; returns (success, stdout + stderr), or
-/// `None` if it could not start or did not finish in time (it is killed then).
-fn try_run(cmd: &mut Command) -> Option<(bool, String)> {
-    let dir = TempDir::new("docker-run");
-    let out = File::create(dir.path().join("out")).ok()?;
-    let err = out.try_clone().ok()?;
-    let mut child = cmd.stdin(Stdio::null()).stdout(out).stderr(err).spawn().ok()?;
-    let mut status = None;
-    if !wait_until(&format!("{cmd:?} to finish"), TIMEOUT, || {
-        status = child.try_wait().ok().flatten();
-        status.is_some()
-    }) {
-        let _ = child.kill();
-        let _ = child.wait();
-        return None;
-    }
-    Some((status.is_some_and(|s| s.success()), fs::read_to_string(dir.path().join("out")).unwrap_or_default()))
-}
-
-/// [`try_run`], failing the test if the command does not finish in time.
+/// [`try_run`] within [`TIMEOUT`], failing the test if the command does not finish in time.
 fn run(cmd: &mut Command) -> (bool, String) {
-    try_run(cmd).unwrap_or_else(|| panic!("{cmd:?} could not start or did not finish within {TIMEOUT:?}"))
-}
-
-/// Sends a signal to a process by PID.
-fn signal(pid: u32, sig: &str) {
-    let _ = Command::new("kill").args([sig, &pid.to_string()]).stderr(Stdio::null()).status();
-}
-
-/// A throwaway dockerd started with a copy of a daemon.json; stopped by PID on drop.
-struct Dockerd {
-    child: Child,
-    dir: TempDir,
-}
-
-impl Dockerd {
-    /// Starts dockerd with `config` in fresh network and mount namespaces. Keys that would touch
-    /// the machine's own engine (data-root, exec-root, pidfile, hosts) point into a temporary
-    /// directory: rewritten in the copy where the file sets them, else given as flags.
-    fn start(config: &str) -> Self {
-        let dir = TempDir::new("dockerd");
-        let mut flags: Vec<String> = Vec::new();
-        let mut copy: Value = serde_json::from_str(config).expect("daemon.json is JSON");
-        for (key, name) in [("data-root", "data"), ("exec-root", "exec"), ("pidfile", "dockerd.pid")] {
-            let path = dir.path().join(name).display().to_string();
-            match copy.get_mut(key) {
-                Some(v) => *v = json!(path),
-                None => flags.push(format!("--{key}={path}")),
-            }
-        }
-        let host = format!("unix://{}", dir.path().join("docker.sock").display());
-        match copy.get_mut("hosts") {
-            Some(v) => *v = json!([host]),
-            None => flags.extend(["-H".to_string(), host]),
-        }
-        if copy.get("storage-driver").is_none() {
-            flags.push("--storage-driver=vfs".into());
-        }
-        fs::write(dir.path().join("daemon.json"), serde_json::to_vec_pretty(&copy).expect("JSON"))
-            .expect("write daemon.json");
-        let log = File::create(dir.path().join("dockerd.log")).expect("log file");
-        let child = Command::new("unshare")
-            .args(["--net", "--mount", "dockerd", "--config-file"])
-            .arg(dir.path().join("daemon.json"))
-            .args(flags)
-            .args(["--bridge=none", "--iptables=false"])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log file"))
-            .stderr(log)
-            .spawn()
-            .expect("cannot start dockerd (tests/setup.sh installs docker.io)");
-        Dockerd { child, dir }
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.dir.path().join("docker.sock")
-    }
-
-    fn log(&self) -> String {
-        fs::read_to_string(self.dir.path().join("dockerd.log")).unwrap_or_default()
-    }
-
-    /// Waits for the daemon to answer `/_ping`; false if it exited or did not answer in time.
-    fn ready(&mut self) -> bool {
-        let socket = self.socket();
-        let child = &mut self.child;
-        wait_until("dockerd to answer /_ping", TIMEOUT, || child.try_wait().expect("wait").is_some() || ping(&socket))
-            && ping(&socket)
-    }
-
-    /// Waits for the daemon to exit by itself; its exit status if it did.
-    fn exits(&mut self) -> Option<std::process::ExitStatus> {
-        let child = &mut self.child;
-        let mut status = None;
-        wait_until("dockerd to exit", TIMEOUT, || {
-            status = child.try_wait().expect("wait");
-            status.is_some()
-        });
-        status
-    }
-
-    /// The docker CLI, talking to this daemon.
-    fn docker(&self) -> Command {
-        let mut c = Command::new(DOCKER);
-        c.arg("-H").arg(format!("unix://{}", self.socket().display()));
-        c
-    }
-}
-
-impl Drop for Dockerd {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            // Containers outlive dockerd under live-restore: remove them first.
-            if let Some((true, ids)) = try_run(self.docker().args(["ps", "-aq"])) {
-                let ids: Vec<&str> = ids.split_whitespace().collect();
-                if !ids.is_empty() {
-                    let _ = try_run(self.docker().args(["rm", "-f"]).args(&ids));
-                }
-            }
-            signal(self.child.id(), "-TERM");
-            let child = &mut self.child;
-            if !wait_until("dockerd to stop", TIMEOUT, || child.try_wait().ok().flatten().is_some()) {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-        }
-        // The containerd this dockerd started, if it outlived it.
-        let pidfile = self.dir.path().join("exec/containerd/containerd.pid");
-        if let Some(pid) = fs::read_to_string(pidfile).ok().and_then(|p| p.trim().parse::<u32>().ok()) {
-            let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            if String::from_utf8_lossy(&cmdline).contains(&*self.dir.path().to_string_lossy()) {
-                signal(pid, "-KILL");
-            }
-        }
-    }
-}
-
-/// True if the daemon behind `socket` answers `GET /_ping` with `OK`.
-fn ping(socket: &Path) -> bool {
-    let Ok(mut s) = UnixStream::connect(socket) else { return false };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    let mut answer = String::new();
-    s.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n").is_ok()
-        && s.read_to_string(&mut answer).is_ok()
-        && answer.starts_with("HTTP/1.0 200")
-        && answer.ends_with("OK")
+    try_run(cmd, TIMEOUT).unwrap_or_else(|| panic!("{cmd:?} could not start or did not finish within {TIMEOUT:?}"))
 }
 
 #[test]

@@ -22,9 +22,10 @@
 //! (`file://PATH`, relative to the chart). Nothing is vendored: `helm dependency build` fetches
 //! the dependencies before an install.
 
+use crate::objects::cluster_templates;
 use crate::size::{ChartFile, RELEASE_LIMIT, release_bytes};
 use crate::tls::{self, Issued};
-use crate::workload::{CLUSTER_LABEL, add_labels, address_annotation, share_objects};
+use crate::workload::address_annotation;
 use berth_diag::{Diagnostic, Diagnostics, codes};
 use berth_model::yaml::Style;
 use berth_model::{IssuerKind, Model, OutputTree, Release};
@@ -53,7 +54,7 @@ pub(crate) struct ClusterPlan {
 }
 
 impl ClusterPlan {
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.shares.is_empty() && self.releases.is_empty()
     }
 }
@@ -164,8 +165,6 @@ Vault certificates come through External Secrets (`ExternalSecret`), cert-manage
 
 fn render_cluster(model: &Model, c: usize, cp: &ClusterPlan, issued: &Issued) -> Vec<File> {
     let cluster = &model.clusters[c];
-    let mut labels = cluster.pod_labels.clone();
-    labels.insert(CLUSTER_LABEL.to_string(), cluster.meta.name.clone());
     let mut files = Vec::new();
     let mut add =
         |path: String, contents: Vec<u8>, template: bool| files.push(File { path, contents, secret: false, template });
@@ -178,38 +177,12 @@ fn render_cluster(model: &Model, c: usize, cp: &ClusterPlan, issued: &Issued) ->
     let berth_issued: Vec<usize> = cp.certificates.keys().copied().filter(|&ci| by_ca(ci)).collect();
     add("values.yaml".into(), values_yaml(&cluster.meta.name, &releases, !berth_issued.is_empty()).into_bytes(), false);
 
-    let mut namespaces = BTreeSet::new();
-    for &si in &cp.shares {
-        let share = &model.placement.shares[si];
-        let s = &model.services[share.service];
-        namespaces.insert(s.namespace.as_str());
-        add(
-            format!("templates/service-{}.yaml", s.meta.name),
-            YAML.documents(&share_objects(model, share, &labels)).into_bytes(),
-            true,
-        );
-    }
-    namespaces.extend(releases.iter().map(|r| r.namespace.as_str()));
-    for (&ci, nss) in &cp.certificates {
-        let objects: Vec<Value> =
-            nss.iter().map(|ns| tls::object(model, ci, &cluster.meta.name, ns, &labels)).collect();
-        add(
-            format!("templates/certificate-{}.yaml", model.certificates[ci].meta.name),
-            YAML.documents(&objects).into_bytes(),
-            true,
-        );
-    }
-    let ns_objects: Vec<Value> = namespaces
-        .iter()
-        .filter(|ns| **ns != "default" && !ns.starts_with("kube-"))
-        .map(|ns| {
-            let mut annotations = address_annotation(&cluster.meta.address.to_string());
-            annotations.insert("helm.sh/resource-policy".into(), json!("keep"));
-            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": add_labels(&labels, &[]), "annotations": annotations}})
-        })
-        .collect();
-    if !ns_objects.is_empty() {
-        add("templates/namespaces.yaml".into(), YAML.documents(&ns_objects).into_bytes(), true);
+    let action = |ci: usize, key: &str| {
+        json!(tls::secret_value_action(&model.certificates[ci].meta.name, key, &cluster.meta.name))
+    };
+    for t in cluster_templates(model, c, cp, &action) {
+        let manifests: Vec<Value> = t.objects.into_iter().map(|o| o.manifest).collect();
+        add(t.path, YAML.documents(&manifests).into_bytes(), true);
     }
     if !berth_issued.is_empty() {
         let mut text = format!(

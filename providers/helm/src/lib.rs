@@ -16,15 +16,46 @@
 //!   `cert-manager`);
 //! - `release` blocks become chart dependencies, their values under the release's name.
 //!
-//! The chart module describes the layout and the tls module the certificate design.
+//! The same objects also come as the objects `berth apply` sends through the Kubernetes API
+//! ([`resources`], with the data of berth-issued certificates from [`secret_data`]).
+//!
+//! The chart module describes the layout, the tls module the certificate design, and the
+//! resources module how secrets stay out of plans and state.
 
 mod chart;
+mod objects;
+mod resources;
 mod size;
 mod tls;
 mod workload;
 
 use berth_diag::Diagnostics;
 use berth_model::{EmitInput, Emitter, OutputTree};
+use berth_plan::Resource;
+pub use resources::SECRET_KEY;
+use std::collections::BTreeMap;
+
+/// Every Kubernetes object the charts of the spec's clusters hold (`release` dependencies
+/// aside, which Helm fetches), as the objects `berth apply` sends: engine `kubernetes`, kind
+/// `<apiVersion>/<Kind>` (`apps/v1/StatefulSet`, `v1/Service`), address
+/// `<cluster address>:<kind>/<namespace>/<name>` (`<cluster address>:<kind>/<name>` for
+/// cluster-scoped objects), attributes `cluster` (the kubeconfig context that reaches it) and
+/// `manifest` (the object, without the labels the engine adds). Objects in a namespace berth
+/// creates depend on its Namespace. The data of a berth-issued certificate's Secret is a
+/// placeholder `{"$secret": DIGEST}` per key, stable between runs at `now_unix` of one renewal
+/// period (the resources module says how); [`secret_data`] gives the bytes.
+pub fn resources(input: EmitInput<'_>, now_unix: i64) -> Vec<Resource> {
+    resources::resources(input.model, now_unix)
+}
+
+/// Issues the certificates berth issues, at `now_unix`, and gives the bytes behind every
+/// placeholder that [`resources`] makes at the same time: DIGEST → PEM text. Secret: for the
+/// engine only, never for plans, state or logs.
+pub fn secret_data(input: EmitInput<'_>, now_unix: i64) -> (BTreeMap<String, Vec<u8>>, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let data = resources::secret_data(input.model, now_unix, &mut diags);
+    (data, diags)
+}
 
 /// The helm target.
 #[derive(Debug, Default)]

@@ -23,6 +23,7 @@
 //! roll. Key material that is merely re-issued under the same identity reaches running pods
 //! through the kubelet's update of mounted Secrets, without a restart of every pod.
 
+use crate::objects::SecretValue;
 use crate::workload::{add_labels, address_annotation};
 use berth_diag::{Diagnostic, Diagnostics, codes};
 use berth_model::{Certificate, IssuerKind, Model};
@@ -228,7 +229,7 @@ pub(crate) fn secrets_values_path(cluster: &str) -> String {
 /// The template action that reads one PEM text of a berth-issued certificate from the secrets
 /// values, base64-encoded, and fails the render, naming the values file, when it is missing.
 /// `dig` over `.Values.AsMap` takes any key, and a missing level as missing, not as an error.
-fn secret_value_action(certificate: &str, key: &str, cluster: &str) -> String {
+pub(crate) fn secret_value_action(certificate: &str, key: &str, cluster: &str) -> String {
     format!(
         "{{{{ dig \"{VALUES_KEY}\" \"{certificate}\" \"{key}\" \"\" .Values.AsMap | required \"{VALUES_KEY}.{certificate}.{key} is missing: install with -f OUT.secrets/{path}\" | b64enc }}}}",
         path = secrets_values_path(cluster)
@@ -236,13 +237,14 @@ fn secret_value_action(certificate: &str, key: &str, cluster: &str) -> String {
 }
 
 /// The object that delivers a certificate's Secret into a namespace of a cluster: a Secret
-/// template, an `ExternalSecret` or a cert-manager `Certificate`.
+/// (whose data of a berth-issued certificate comes from `secret_value`), an `ExternalSecret`
+/// or a cert-manager `Certificate`.
 pub(crate) fn object(
     model: &Model,
     certificate: usize,
-    cluster: &str,
     namespace: &str,
     labels: &BTreeMap<String, String>,
+    secret_value: SecretValue<'_>,
 ) -> Value {
     let cert = &model.certificates[certificate];
     let hash = identity_hash(model, certificate);
@@ -282,7 +284,7 @@ pub(crate) fn object(
         Some(IssuerKind::Ca { .. }) | None => {
             let data: serde_json::Map<String, Value> = ["ca.crt", "tls.crt", "tls.key"]
                 .iter()
-                .map(|k| (k.to_string(), json!(secret_value_action(&cert.meta.name, k, cluster))))
+                .map(|k| (k.to_string(), secret_value(certificate, k)))
                 .collect();
             json!({
                 "apiVersion": "v1",

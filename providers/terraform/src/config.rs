@@ -4,6 +4,8 @@
 //! to the others by reference (`aws_instance.dh000.id`) and a name never depends on which
 //! other objects exist (beyond resolving the rare clash of two sanitised names).
 
+mod resources;
+
 use crate::ir::{Block, Body, Expr};
 use crate::names::{aws_name, ident, tag_address, unique};
 use berth_model::{Address, ForwardTarget, Model, NodePool};
@@ -94,6 +96,8 @@ struct HostForward {
     /// The Terraform identifier of its rule.
     name: String,
 }
+
+pub(crate) use resources::resources;
 
 /// Builds every file; files without blocks are left out, and a model with neither hosts nor
 /// clusters gives no files.

@@ -1,7 +1,8 @@
-//! Names: Terraform identifiers from berth names, AWS resource names within their length
-//! limits, and berth addresses spelled with the characters AWS tags allow.
+//! Names: Terraform identifiers from berth names and AWS resource names within their length
+//! limits; berth addresses spelled with the characters AWS tags allow come from
+//! [`berth_model::tag_address`].
 
-use berth_model::{Address, Key};
+pub use berth_model::tag_address;
 use std::collections::HashMap;
 
 /// A Terraform identifier from the parts of a berth name: lower-case letters and digits kept,
@@ -53,56 +54,6 @@ fn fnv1a(s: &str) -> u32 {
     s.bytes().fold(0x811c_9dc5, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
 }
 
-/// A berth address spelled with the characters every AWS tag value allows (letters, digits,
-/// spaces and `_ . : / = + - @`): keys follow a `/` instead of `["..."]`, a placed share an
-/// `@`, and any other character becomes `_`. `cluster.fleet["c000"].node_pool.pool["np00"]`
-/// is tagged `cluster.fleet/c000.node_pool.pool/np00`, `forward.api[c001]` `forward.api@c001`.
-pub fn tag_address(address: &Address) -> String {
-    let mut s = String::with_capacity(64);
-    for m in &address.module {
-        s.push_str("module.");
-        tag_text(&mut s, &m.name);
-        key(&mut s, m.key.as_ref());
-        s.push('.');
-    }
-    tag_text(&mut s, &address.kind);
-    s.push('.');
-    tag_text(&mut s, &address.label);
-    key(&mut s, address.key.as_ref());
-    for n in &address.nested {
-        s.push('.');
-        tag_text(&mut s, &n.block);
-        s.push('.');
-        tag_text(&mut s, &n.label);
-        key(&mut s, n.key.as_ref());
-    }
-    if let Some(on) = &address.share {
-        s.push('@');
-        tag_text(&mut s, on);
-    }
-    s
-}
-
-fn key(s: &mut String, key: Option<&Key>) {
-    match key {
-        Some(Key::Str(k)) => {
-            s.push('/');
-            tag_text(s, k);
-        }
-        Some(Key::Int(i)) => {
-            s.push('/');
-            s.push_str(&i.to_string());
-        }
-        None => {}
-    }
-}
-
-fn tag_text(s: &mut String, text: &str) {
-    s.extend(text.chars().map(|c| {
-        if c.is_alphanumeric() || matches!(c, ' ' | '_' | '.' | ':' | '/' | '=' | '+' | '-' | '@') { c } else { '_' }
-    }));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,19 +79,5 @@ mod tests {
         let long = aws_name("a_very_long_forward_name_for_a_service_c001", 32);
         assert_eq!(long.len(), 32);
         assert!(long.starts_with("a-very-long-forward-na"));
-    }
-
-    #[test]
-    fn tag_addresses_use_tag_characters_only() {
-        let a = Address::new("cluster", "fleet").with_key(Some(Key::Str("c000".into()))).nested(
-            "node_pool",
-            "pool",
-            Some(Key::Str("np00".into())),
-        );
-        assert_eq!(tag_address(&a), "cluster.fleet/c000.node_pool.pool/np00");
-        let f = Address::new("forward", "api").share("c001");
-        assert_eq!(tag_address(&f), "forward.api@c001");
-        let odd = Address::new("host", "h").with_key(Some(Key::Str("a\"b[c]".into())));
-        assert_eq!(tag_address(&odd), "host.h/a_b_c_");
     }
 }

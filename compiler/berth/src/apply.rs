@@ -1,0 +1,705 @@
+//! `berth plan`, `apply`, `destroy`, `refresh` and `state`: the direct-apply verbs. The spec is
+//! compiled as for a build; each target turns the model into the objects it applies
+//! ([`berth_plan::Resource`]); the plan compares them with the state; `berth-apply` walks it.
+
+use crate::{Compiled, SpecArgs, compile, finish, report::DiagFormat};
+use berth_apply::backend::{Backend, LocalBackend, LockGuard, LockInfo, PostgresBackend};
+use berth_apply::{Drift, Engines, Event, Observer, Options, Outcome, Report};
+use berth_model::EmitInput;
+use berth_plan::{Action, Plan, Resource, State};
+use clap::{Args, ValueEnum};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Where the state is and how long to wait for its lock.
+#[derive(Args, Clone)]
+pub(crate) struct StateArgs {
+    /// The state: a file (default berth.state.json beside the spec) or postgres://USER@HOST/DB.
+    #[arg(long, value_name = "PATH|URL", env = "BERTH_STATE")]
+    state: Option<String>,
+    /// The state's name in PostgreSQL (one database holds many states).
+    #[arg(long, value_name = "NAME", default_value = "default", env = "BERTH_STATE_NAME")]
+    state_name: String,
+    /// How long to wait for a state locked by another run (30s, 5m); 0 fails at once.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    lock_timeout: Duration,
+}
+
+/// Which objects a verb touches.
+#[derive(Args, Clone, Default)]
+pub(crate) struct Narrow {
+    /// Only this object and what it needs (an address or an address prefix; repeatable).
+    #[arg(long = "target", value_name = "ADDRESS")]
+    targets: Vec<String>,
+    /// Only the objects of one engine.
+    #[arg(long, value_enum)]
+    only: Option<EngineName>,
+}
+
+/// The apply engines, as `--only` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EngineName {
+    /// EC2 instances, volumes, security groups.
+    Aws,
+    /// Kubernetes objects.
+    Kubernetes,
+    /// Docker hosts' containers, networks and volumes.
+    Docker,
+}
+
+impl EngineName {
+    fn as_str(self) -> &'static str {
+        match self {
+            EngineName::Aws => "aws",
+            EngineName::Kubernetes => "kubernetes",
+            EngineName::Docker => "docker",
+        }
+    }
+}
+
+/// How the apply verbs run.
+#[derive(Args, Clone)]
+pub(crate) struct RunArgs {
+    /// Apply without asking.
+    #[arg(long)]
+    auto_approve: bool,
+    /// At most this many objects in flight at once.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    parallelism: usize,
+    /// Take over Kubernetes fields another field manager owns instead of failing.
+    #[arg(long)]
+    force_conflicts: bool,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let d: jiff::SignedDuration =
+        text.parse().map_err(|e| format!("{text:?} is not a duration such as 30s or 5m: {e}"))?;
+    Duration::try_from(d).map_err(|_| format!("{text:?} is negative"))
+}
+
+/// `berth plan`.
+#[allow(clippy::too_many_arguments, reason = "one per command-line option")]
+pub(crate) fn plan(
+    spec: &SpecArgs,
+    state_args: &StateArgs,
+    narrow: &Narrow,
+    out: Option<&Path>,
+    json: bool,
+    detailed_exitcode: bool,
+    refresh: bool,
+    destroy: bool,
+    format: DiagFormat,
+) -> Result<ExitCode, String> {
+    let c = compile(spec);
+    let code = finish(&c, format, || {});
+    let Some(wanted) = desired(&c, narrow, false) else { return Ok(code) };
+    runtime()?.block_on(async {
+        let backend = backend(state_args, &spec.spec)?;
+        let mut state = load(&*backend).await?;
+        if refresh {
+            let setup = Setup::new(&state, &wanted.resources, None);
+            let engines = engines(&state, &wanted.resources, narrow, setup).await?;
+            let (fresh, drift) = berth_apply::refresh(&state, &engines).await?;
+            print_drift(&drift);
+            state = fresh;
+        }
+        let desired = if destroy { Vec::new() } else { live(wanted, &mut state) };
+        let mut plan = narrowed(berth_plan::diff(&desired, &state), &state, narrow);
+        plan.spec.clone_from(&spec.spec);
+        if let Some(path) = out {
+            write_atomically(path, &plan.to_json())?;
+        }
+        if json {
+            print!("{}", String::from_utf8_lossy(&plan.to_json()));
+        } else {
+            print!("{}", berth_plan::render(&plan, color(std::io::stdout().is_terminal())));
+        }
+        Ok(if detailed_exitcode && !plan.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    })
+}
+
+/// `berth apply` (of a spec or a saved plan) and `berth destroy`.
+pub(crate) fn apply(
+    spec: &SpecArgs,
+    state_args: &StateArgs,
+    narrow: &Narrow,
+    run: &RunArgs,
+    destroy: bool,
+    format: DiagFormat,
+) -> Result<ExitCode, String> {
+    let saved = saved_plan(&spec.spec)?;
+    let (wanted, spec_path) = match &saved {
+        Some(plan) => (None, plan.spec.clone()),
+        None => {
+            let c = compile(spec);
+            let code = finish(&c, format, || {});
+            let Some(wanted) = desired(&c, narrow, true) else { return Ok(code) };
+            (Some(wanted), spec.spec.clone())
+        }
+    };
+    runtime()?.block_on(async {
+        let backend = backend(state_args, &spec_path)?;
+        let operation = if destroy { "destroy" } else { "apply" };
+        let info = LockInfo::new(operation, jiff::Timestamp::now());
+        let mut guard = backend.lock(&info, state_args.lock_timeout).await.map_err(|e| e.to_string())?;
+        let result = apply_locked(&*backend, &mut *guard, saved, wanted, spec_path, narrow, run, destroy).await;
+        let released = guard.release().await;
+        let code = result?;
+        released.map_err(|e| format!("the state was saved, but releasing its lock failed: {e}"))?;
+        Ok(code)
+    })
+}
+
+#[allow(clippy::too_many_arguments, reason = "the parts of one apply, prepared by the caller")]
+async fn apply_locked(
+    backend: &dyn Backend,
+    guard: &mut dyn LockGuard,
+    saved: Option<Plan>,
+    wanted: Option<Wanted>,
+    spec_path: String,
+    narrow: &Narrow,
+    run: &RunArgs,
+    destroy: bool,
+) -> Result<ExitCode, String> {
+    let mut state = load(backend).await?;
+    let mut setup = Setup::new(&state, wanted.as_ref().map_or(&[], |w| &w.resources), Some(run));
+    if let Some(w) = &wanted {
+        setup.secrets.clone_from(&w.secrets);
+    }
+    let plan = match saved {
+        Some(plan) => {
+            if plan.lineage != state.lineage || plan.serial != state.serial {
+                return Err(format!(
+                    "the saved plan was made against state {} serial {}, but the state is now {} serial {}: \
+                     it changed since; run `berth plan {} -o PLANFILE` again",
+                    plan.lineage, plan.serial, state.lineage, state.serial, plan.spec
+                ));
+            }
+            plan
+        }
+        None => {
+            let desired = match wanted {
+                Some(wanted) if !destroy => live(wanted, &mut state),
+                _ => Vec::new(),
+            };
+            let mut plan = narrowed(berth_plan::diff(&desired, &state), &state, narrow);
+            plan.spec = spec_path;
+            plan
+        }
+    };
+    print!("{}", berth_plan::render(&plan, color(std::io::stdout().is_terminal())));
+    if plan.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !run.auto_approve {
+        confirm(if destroy { "destroy" } else { "apply" })?;
+    }
+    let engines = engines_for(&plan, setup).await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    watch_interrupts(stop.clone());
+    let options = Options { parallelism: run.parallelism, stop };
+    let observer = Lines { start: Instant::now() };
+    let report = berth_apply::apply(&plan, state, &engines, guard, &options, &observer).await;
+    summary(&report, &engines);
+    Ok(if report.succeeded() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `berth gc`: deletes the objects of every environment whose time is up, saying which and
+/// why; with `dry_run`, only says.
+pub(crate) fn gc(
+    spec: &SpecArgs,
+    state_args: &StateArgs,
+    run: &RunArgs,
+    dry_run: bool,
+    format: DiagFormat,
+) -> Result<ExitCode, String> {
+    let c = compile(spec);
+    let code = finish(&c, format, || {});
+    let Some(wanted) = desired(&c, &Narrow::default(), false) else { return Ok(code) };
+    runtime()?.block_on(async {
+        let backend = backend(state_args, &spec.spec)?;
+        let info = LockInfo::new("gc", jiff::Timestamp::now());
+        let mut guard = backend.lock(&info, state_args.lock_timeout).await.map_err(|e| e.to_string())?;
+        let result: Result<ExitCode, String> = async {
+            let state = load(&*backend).await?;
+            let mut doomed: Vec<&str> = Vec::new();
+            for e in &wanted.environments {
+                match e.expired(&state, wanted.now) {
+                    Some(why) => {
+                        println!("environment {}: expired, {why}", e.name);
+                        doomed.push(&e.name);
+                    }
+                    None => println!("environment {}: live", e.name),
+                }
+            }
+            let in_doomed = |r: &Resource| r.environment.as_deref().is_some_and(|e| doomed.contains(&e));
+            let targets: Vec<String> =
+                wanted.resources.iter().filter(|r| in_doomed(r)).map(|r| r.address.clone()).collect();
+            let kept: Vec<Resource> = wanted.resources.iter().filter(|r| !in_doomed(r)).cloned().collect();
+            let mut plan = berth_plan::diff(&kept, &state);
+            let doomed_or_dependent = dependents_closure(&targets, &state);
+            plan.resource_changes.retain(|c| c.action == Action::Delete && doomed_or_dependent.contains(&c.address));
+            plan.spec.clone_from(&spec.spec);
+            print!("{}", berth_plan::render(&plan, color(std::io::stdout().is_terminal())));
+            if dry_run || plan.is_empty() {
+                return Ok(ExitCode::SUCCESS);
+            }
+            let engines = engines_for(&plan, Setup::new(&state, &wanted.resources, Some(run))).await?;
+            let stop = Arc::new(AtomicBool::new(false));
+            watch_interrupts(stop.clone());
+            let options = Options { parallelism: run.parallelism, stop };
+            let report =
+                berth_apply::apply(&plan, state, &engines, &mut *guard, &options, &Lines { start: Instant::now() })
+                    .await;
+            summary(&report, &engines);
+            Ok(if report.succeeded() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        .await;
+        let released = guard.release().await;
+        let code = result?;
+        released.map_err(|e| e.to_string())?;
+        Ok(code)
+    })
+}
+
+/// `targets` and every recorded object that depends on one of them, directly or not.
+fn dependents_closure(targets: &[String], state: &State) -> BTreeSet<String> {
+    let mut dependents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (address, rec) in &state.resources {
+        for d in &rec.deps {
+            dependents.entry(d.as_str()).or_default().push(address);
+        }
+    }
+    let mut out = BTreeSet::new();
+    let mut todo: Vec<&str> = targets.iter().map(String::as_str).filter(|t| state.resources.contains_key(*t)).collect();
+    while let Some(address) = todo.pop() {
+        if out.insert(address.to_owned()) {
+            todo.extend(dependents.get(address).into_iter().flatten());
+        }
+    }
+    out
+}
+
+/// `berth refresh`: reads the real objects, reports drift and records it in the state.
+pub(crate) fn refresh(spec: &str, state_args: &StateArgs, narrow: &Narrow) -> Result<ExitCode, String> {
+    runtime()?.block_on(async {
+        let backend = backend(state_args, spec)?;
+        let info = LockInfo::new("refresh", jiff::Timestamp::now());
+        let mut guard = backend.lock(&info, state_args.lock_timeout).await.map_err(|e| e.to_string())?;
+        let result = async {
+            let state = load(&*backend).await?;
+            let engines = engines(&state, &[], narrow, Setup::new(&state, &[], None)).await?;
+            let (mut fresh, drift) = berth_apply::refresh(&state, &engines).await?;
+            print_drift(&drift);
+            if fresh != state {
+                fresh.serial += 1;
+                guard.save(&fresh.to_bytes()).await.map_err(|e| e.to_string())?;
+            }
+            Ok::<_, String>(ExitCode::SUCCESS)
+        }
+        .await;
+        let released = guard.release().await;
+        let code = result?;
+        released.map_err(|e| e.to_string())?;
+        Ok(code)
+    })
+}
+
+/// `berth state list` and `berth state show ADDRESS`.
+pub(crate) fn state(spec: &str, state_args: &StateArgs, show: Option<&str>) -> Result<ExitCode, String> {
+    runtime()?.block_on(async {
+        let backend = backend(state_args, spec)?;
+        let state = load(&*backend).await?;
+        let mut out = String::new();
+        match show {
+            None => {
+                for (address, rec) in &state.resources {
+                    out.push_str(&format!("{address}\t{}\n", rec.id));
+                }
+            }
+            Some(address) => {
+                let rec = state
+                    .resources
+                    .get(address)
+                    .ok_or_else(|| format!("{address} is not in the state; `berth state list` shows what is"))?;
+                let json = serde_json::to_string_pretty(rec).map_err(|e| e.to_string())?;
+                out.push_str(&format!("# {address}\n{json}\n"));
+            }
+        }
+        print!("{out}");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// What a spec wants applied.
+struct Wanted {
+    /// Its objects, narrowed by `--only`.
+    resources: Vec<Resource>,
+    /// Its environments.
+    environments: Vec<Environment>,
+    /// The time the run takes as now (Unix seconds).
+    now: i64,
+    /// The bytes behind the Kubernetes Secrets' placeholders (empty for a plan).
+    secrets: BTreeMap<String, Vec<u8>>,
+}
+
+/// An environment's lifetime.
+struct Environment {
+    name: String,
+    expires_unix: Option<i64>,
+    ttl_secs: Option<u64>,
+}
+
+impl Environment {
+    /// Why the environment's time is up at `now`, if it is: its `expires` passed, or its `ttl`
+    /// counted from its first apply.
+    fn expired(&self, state: &State, now: i64) -> Option<String> {
+        if let Some(at) = self.expires_unix.filter(|&at| at <= now) {
+            return Some(format!("its expiry {} has passed", timestamp(at)));
+        }
+        let ttl = i64::try_from(self.ttl_secs?).ok()?;
+        let first = *state.environments.get(&self.name)?;
+        (first.saturating_add(ttl) <= now)
+            .then(|| format!("its ttl of {ttl}s from the first apply at {} has passed", timestamp(first)))
+    }
+}
+
+fn timestamp(unix: i64) -> String {
+    jiff::Timestamp::from_second(unix).map_or_else(|_| format!("@{unix}"), |t| t.to_string())
+}
+
+/// What a compiled spec wants, with the Secrets' data when `secrets` (an apply); `None` if it
+/// has errors.
+fn desired(c: &Compiled, narrow: &Narrow, secrets: bool) -> Option<Wanted> {
+    let (model, graph) = (c.model.as_ref()?, c.graph.as_ref()?);
+    if c.diags.has_errors() {
+        return None;
+    }
+    let input = EmitInput { model, graph };
+    let mut resources = berth_terraform::resources(input);
+    resources.extend(berth_docker::resources(input));
+    resources.extend(berth_helm::resources(input, c.now_unix));
+    if let Some(only) = narrow.only {
+        resources.retain(|r| r.engine == only.as_str());
+    }
+    let secrets = if secrets && resources.iter().any(|r| r.engine == "kubernetes") {
+        berth_helm::secret_data(input, c.now_unix).0
+    } else {
+        BTreeMap::new()
+    };
+    let environments = model
+        .environments
+        .iter()
+        .map(|e| Environment { name: e.meta.name.clone(), expires_unix: e.expires_unix, ttl_secs: e.ttl_secs })
+        .collect();
+    Some(Wanted { resources, environments, now: c.now_unix, secrets })
+}
+
+/// The objects to apply: those of expired environments are left out (`berth gc` deletes
+/// them), with a warning; environments applied for the first time are stamped for their `ttl`.
+fn live(wanted: Wanted, state: &mut State) -> Vec<Resource> {
+    let expired: BTreeMap<&str, String> =
+        wanted.environments.iter().filter_map(|e| Some((e.name.as_str(), e.expired(state, wanted.now)?))).collect();
+    for (name, why) in &expired {
+        eprintln!(
+            "warning: environment {name} has expired ({why}): its objects are not applied; \
+             `berth gc` deletes them, or extend its expiry in the spec"
+        );
+    }
+    let mut live = wanted.resources;
+    live.retain(|r| r.environment.as_deref().is_none_or(|e| !expired.contains_key(e)));
+    for r in &live {
+        if let Some(e) = &r.environment {
+            state.environments.entry(e.clone()).or_insert(wanted.now);
+        }
+    }
+    live
+}
+
+/// A plan with only the changes `--target` and `--only` select, and what they need.
+fn narrowed(mut plan: Plan, state: &State, narrow: &Narrow) -> Plan {
+    if let Some(only) = narrow.only {
+        plan.resource_changes.retain(|c| c.engine == only.as_str());
+    }
+    if narrow.targets.is_empty() {
+        return plan;
+    }
+    let deps: BTreeMap<&str, Vec<String>> = plan
+        .resource_changes
+        .iter()
+        .map(|c| {
+            let recorded = state.resources.get(&c.address).map(|r| r.deps.clone()).unwrap_or_default();
+            (c.address.as_str(), if c.after.is_some() { c.deps.clone() } else { recorded })
+        })
+        .collect();
+    let matches = |address: &str| {
+        narrow.targets.iter().any(|t| {
+            address == t || address.strip_prefix(t.as_str()).is_some_and(|rest| rest.starts_with([':', '.', '/', '@']))
+        })
+    };
+    let mut keep: BTreeSet<&str> = BTreeSet::new();
+    let mut todo: Vec<&str> = deps.keys().copied().filter(|a| matches(a)).collect();
+    while let Some(address) = todo.pop() {
+        if keep.insert(address) {
+            todo.extend(deps.get(address).into_iter().flatten().map(String::as_str));
+        }
+    }
+    let keep: BTreeSet<String> = keep.into_iter().map(str::to_owned).collect();
+    plan.resource_changes.retain(|c| keep.contains(&c.address));
+    plan
+}
+
+/// What the engines are built with: where they find objects, the Secrets' data, and whether
+/// Kubernetes conflicts are taken over.
+#[derive(Default)]
+struct Setup {
+    /// Docker endpoints of the spec's and the state's objects.
+    docker_endpoints: BTreeSet<String>,
+    /// Kubernetes contexts of the spec's and the state's objects.
+    kube_contexts: BTreeSet<String>,
+    /// The bytes behind the Secrets' placeholders.
+    secrets: BTreeMap<String, Vec<u8>>,
+    /// `--force-conflicts`.
+    force_conflicts: bool,
+}
+
+impl Setup {
+    fn new(state: &State, desired: &[Resource], run: Option<&RunArgs>) -> Self {
+        let mut setup = Setup { force_conflicts: run.is_some_and(|r| r.force_conflicts), ..Setup::default() };
+        let recorded = state.resources.values().map(|r| (r.engine.as_str(), &r.attrs));
+        for (engine, attrs) in recorded.chain(desired.iter().map(|r| (r.engine.as_str(), &r.attrs))) {
+            let (set, key) = match engine {
+                "docker" => (&mut setup.docker_endpoints, "endpoint"),
+                "kubernetes" => (&mut setup.kube_contexts, "cluster"),
+                _ => continue,
+            };
+            if let Some(v) = attrs.get(key).and_then(|v| v.as_str()) {
+                set.insert(v.to_owned());
+            }
+        }
+        setup
+    }
+}
+
+/// The engines the objects of the state and the spec need.
+async fn engines(state: &State, desired: &[Resource], narrow: &Narrow, setup: Setup) -> Result<Engines, String> {
+    let mut names: Vec<&str> = state.resources.values().map(|r| r.engine.as_str()).collect();
+    names.extend(desired.iter().map(|r| r.engine.as_str()));
+    if let Some(only) = narrow.only {
+        names.retain(|n| *n == only.as_str());
+    }
+    engines_named(names, setup).await
+}
+
+/// The engines of the changes of a plan.
+async fn engines_for(plan: &Plan, setup: Setup) -> Result<Engines, String> {
+    engines_named(plan.actions().map(|c| c.engine.as_str()).collect(), setup).await
+}
+
+/// One engine of each name.
+async fn engines_named(mut names: Vec<&str>, setup: Setup) -> Result<Engines, String> {
+    names.sort_unstable();
+    names.dedup();
+    let mut engines = Engines::new();
+    let mut setup = Some(setup);
+    for name in names {
+        let engine: Arc<dyn berth_plan::Engine> = match name {
+            "aws" => Arc::new(berth_aws::AwsEngine::from_env(berth_aws::Options::default()).await),
+            "docker" => {
+                let endpoints = setup.as_ref().map(|s| s.docker_endpoints.clone()).unwrap_or_default();
+                Arc::new(berth_dockerd::DockerEngine::from_env().with_endpoints(endpoints))
+            }
+            "kubernetes" => {
+                let s = setup.take().unwrap_or_default();
+                Arc::new(
+                    berth_kube::KubeEngine::new()
+                        .with_secrets(s.secrets)
+                        .with_clusters(s.kube_contexts)
+                        .force_conflicts(s.force_conflicts),
+                )
+            }
+            other => return Err(format!("the objects need the {other} engine, which this berth lacks")),
+        };
+        engines.insert(name.to_owned(), engine);
+    }
+    Ok(engines)
+}
+
+/// The backend `--state` names, else the file beside the spec.
+fn backend(args: &StateArgs, spec: &str) -> Result<Box<dyn Backend>, String> {
+    match &args.state {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Box::new(PostgresBackend::new(url, &args.state_name).map_err(|e| e.to_string())?))
+        }
+        Some(path) => Ok(Box::new(LocalBackend::new(path))),
+        None => {
+            let spec = Path::new(spec);
+            let dir = if spec.is_dir() { spec } else { spec.parent().unwrap_or(Path::new(".")) };
+            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+            Ok(Box::new(LocalBackend::new(dir.join("berth.state.json"))))
+        }
+    }
+}
+
+/// The stored state, or a new one of a new lineage.
+async fn load(backend: &dyn Backend) -> Result<State, String> {
+    let bytes = backend.load().await.map_err(|e| e.to_string())?;
+    match bytes {
+        None => Ok(State::new(berth_apply::new_lineage(jiff::Timestamp::now()))),
+        Some(bytes) => State::parse(&bytes).map_err(|e| format!("{}: {e}\nhelp: {}", backend.describe(), e.help)),
+    }
+}
+
+/// A saved plan, if `path` is one.
+fn saved_plan(path: &str) -> Result<Option<Plan>, String> {
+    let p = Path::new(path);
+    if !p.is_file() || p.extension().is_some_and(|e| e == "hcl") {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(p).map_err(|e| format!("cannot read {path}: {e}"))?;
+    Plan::parse(&bytes).map(Some).map_err(|e| format!("{path}: {e}"))
+}
+
+/// Writes a file whole or not at all.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp: PathBuf = dir.join(format!(".{name}.berth-tmp-{}", std::process::id()));
+    let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    let mut f = std::fs::File::create(&tmp).map_err(fail)?;
+    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(fail)
+}
+
+/// Asks on the terminal; refuses when there is none.
+fn confirm(verb: &str) -> Result<(), String> {
+    if !std::io::stdin().is_terminal() {
+        return Err(format!("not on a terminal: pass --auto-approve to {verb} without asking"));
+    }
+    print!("\nDo you want to {verb} these changes? Only 'yes' is accepted: ");
+    std::io::stdout().flush().map_err(|e| e.to_string())?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).map_err(|e| e.to_string())?;
+    if answer.trim() == "yes" { Ok(()) } else { Err(format!("{verb} cancelled")) }
+}
+
+/// The first Ctrl-C stops starting new work; the second exits at once (the state on disk is
+/// whole, since every save replaces it atomically).
+fn watch_interrupts(stop: Arc<AtomicBool>) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.store(true, Ordering::SeqCst);
+            eprintln!("interrupted: finishing the calls in flight and saving the state; Ctrl-C again to exit now");
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+}
+
+/// Progress as plain lines on stderr, with the time since the start.
+struct Lines {
+    start: Instant,
+}
+
+impl Observer for Lines {
+    fn event(&self, event: &Event<'_>) {
+        let t = self.start.elapsed().as_secs_f64();
+        match event {
+            Event::Started { .. } => {}
+            Event::Finished { address, step, elapsed } => {
+                eprintln!("[{t:7.1}s] {:<6} {address} ({:.1}s)", step.name(), elapsed.as_secs_f64());
+            }
+            Event::Failed { address, step, error } => {
+                eprintln!("[{t:7.1}s] {:<6} {address} FAILED: {error}", step.name());
+            }
+            Event::Skipped { address, because } => eprintln!("[{t:7.1}s] skip   {address}: {because}"),
+        }
+    }
+}
+
+/// The closing table: per kind, how many objects were created, updated, replaced, deleted,
+/// failed; the wall time; the API calls.
+fn summary(report: &Report, engines: &Engines) {
+    let mut rows: BTreeMap<&str, [usize; 6]> = BTreeMap::new();
+    for (kind, action, outcome) in report.outcomes.values() {
+        let row = rows.entry(kind.as_str()).or_default();
+        let column = match (outcome, action) {
+            (Outcome::Done, Action::Create) => 0,
+            (Outcome::Done, Action::Update) => 1,
+            (Outcome::Done, Action::Replace) => 2,
+            (Outcome::Done, Action::Delete) => 3,
+            (Outcome::Failed(_), _) => 4,
+            (Outcome::Skipped(_), _) | (Outcome::Done, Action::NoOp) => 5,
+        };
+        row[column] += 1;
+    }
+    let mut out = format!(
+        "\n{:<28} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
+        "kind", "created", "updated", "replaced", "deleted", "failed", "skipped"
+    );
+    let mut total = [0usize; 6];
+    for (kind, row) in &rows {
+        out.push_str(&format!(
+            "{kind:<28} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
+            row[0], row[1], row[2], row[3], row[4], row[5]
+        ));
+        for (t, n) in total.iter_mut().zip(row) {
+            *t += n;
+        }
+    }
+    out.push_str(&format!(
+        "{:<28} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
+        "total", total[0], total[1], total[2], total[3], total[4], total[5]
+    ));
+    for (name, engine) in engines {
+        let calls = engine.calls();
+        let list: Vec<String> = calls.iter().map(|(call, n)| format!("{call} {n}")).collect();
+        out.push_str(&format!("API calls ({name}): {}\n", list.join(", ")));
+    }
+    let verdict = if report.succeeded() { "complete" } else { "FAILED" };
+    out.push_str(&format!(
+        "Apply {verdict} in {:.1}s; state serial {}.\n",
+        report.elapsed.as_secs_f64(),
+        report.state.serial
+    ));
+    if let Some(e) = &report.save_error {
+        out.push_str(&format!("error: saving the state failed: {e}\n"));
+    }
+    for (address, (_, _, outcome)) in &report.outcomes {
+        if let Outcome::Failed(e) = outcome {
+            out.push_str(&format!("error: {address}: {e}\n"));
+        }
+    }
+    eprint!("{out}");
+}
+
+fn print_drift(drift: &[Drift]) {
+    for d in drift {
+        match d {
+            Drift::Gone { address } => eprintln!("drift: {address} no longer exists"),
+            Drift::Changed { address, attrs } => {
+                for (attr, recorded, real) in attrs {
+                    eprintln!("drift: {address}: {attr} was {recorded}, is {real}");
+                }
+            }
+        }
+    }
+}
+
+fn color(terminal: bool) -> bool {
+    terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))
+}

@@ -1,0 +1,156 @@
+//! Desired attributes read with their types, and tags both ways.
+
+use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+use berth_plan::{EngineError, Request};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// The tag holding the resource address (`host.dh000:aws_instance`).
+pub(crate) const ADDRESS_TAG: &str = "berth:address";
+/// The tag holding the state's lineage.
+pub(crate) const LINEAGE_TAG: &str = "berth:lineage";
+/// The tag AWS consoles show as the object's name.
+const NAME_TAG: &str = "Name";
+
+/// Typed access to one request's desired attributes.
+pub(crate) struct Attrs<'a> {
+    kind: &'a str,
+    map: &'a Map<String, Value>,
+}
+
+impl<'a> Attrs<'a> {
+    /// The attributes of `request`.
+    pub(crate) fn of(request: &Request<'a>) -> Self {
+        Self { kind: request.kind, map: request.attrs }
+    }
+
+    fn wrong(&self, name: &str, what: &str) -> EngineError {
+        EngineError::permanent(format!("{}: attribute `{name}` must be {what}", self.kind))
+    }
+
+    /// A required string.
+    pub(crate) fn str(&self, name: &str) -> Result<&'a str, EngineError> {
+        self.opt_str(name)?.ok_or_else(|| self.wrong(name, "set"))
+    }
+
+    /// An optional string.
+    pub(crate) fn opt_str(&self, name: &str) -> Result<Option<&'a str>, EngineError> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(self.wrong(name, "a string")),
+        }
+    }
+
+    /// A required integer that fits an `i32`.
+    pub(crate) fn int(&self, name: &str) -> Result<i32, EngineError> {
+        self.opt_int(name)?.ok_or_else(|| self.wrong(name, "set"))
+    }
+
+    /// An optional integer that fits an `i32`.
+    pub(crate) fn opt_int(&self, name: &str) -> Result<Option<i32>, EngineError> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => {
+                v.as_i64().and_then(|i| i32::try_from(i).ok()).map(Some).ok_or_else(|| self.wrong(name, "an integer"))
+            }
+        }
+    }
+
+    /// An optional list of strings (empty when unset).
+    pub(crate) fn strs(&self, name: &str) -> Result<Vec<String>, EngineError> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| self.wrong(name, "a list of strings")))
+                .collect(),
+            Some(_) => Err(self.wrong(name, "a list of strings")),
+        }
+    }
+
+    /// The `tags` map (empty when unset).
+    pub(crate) fn tags(&self) -> Result<BTreeMap<&'a str, &'a str>, EngineError> {
+        match self.map.get("tags") {
+            None | Some(Value::Null) => Ok(BTreeMap::new()),
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| Ok((k.as_str(), v.as_str().ok_or_else(|| self.wrong("tags", "a map of strings"))?)))
+                .collect(),
+            Some(_) => Err(self.wrong("tags", "a map of strings")),
+        }
+    }
+}
+
+/// The berth address of a resource address: the part before the kind.
+pub(crate) fn berth_address(address: &str) -> &str {
+    address.split_once(':').map_or(address, |(a, _)| a)
+}
+
+/// Every tag a created object carries: the desired tags, `Name` (the berth address unless the
+/// spec names it), the resource address and the lineage.
+pub(crate) fn creation_tags(request: &Request<'_>) -> Result<Vec<Tag>, EngineError> {
+    let mut tags = Attrs::of(request).tags()?;
+    tags.entry(NAME_TAG).or_insert_with(|| berth_address(request.address));
+    tags.insert(ADDRESS_TAG, request.address);
+    tags.insert(LINEAGE_TAG, request.lineage);
+    Ok(tags.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect())
+}
+
+/// [`creation_tags`] as the tag specification of a creation call.
+pub(crate) fn tag_spec(request: &Request<'_>, kind: ResourceType) -> Result<TagSpecification, EngineError> {
+    Ok(TagSpecification::builder().resource_type(kind).set_tags(Some(creation_tags(request)?)).build())
+}
+
+/// The value of tag `key`.
+pub(crate) fn tag<'t>(tags: &'t [Tag], key: &str) -> Option<&'t str> {
+    tags.iter().find(|t| t.key() == Some(key)).and_then(Tag::value)
+}
+
+/// The observed tags in the form of the desired `tags` attribute: without berth's own tags, and
+/// without a `Name` berth gave by default. `None` when nothing is left.
+pub(crate) fn observed_tags(tags: &[Tag]) -> Option<Value> {
+    let default_name = tag(tags, ADDRESS_TAG).map(berth_address);
+    let map: Map<String, Value> = tags
+        .iter()
+        .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())))
+        .filter(|(k, v)| *k != ADDRESS_TAG && *k != LINEAGE_TAG && !(*k == NAME_TAG && Some(*v) == default_name))
+        .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+        .collect();
+    (!map.is_empty()).then_some(Value::Object(map))
+}
+
+/// Builds an attribute map, leaving out unset values.
+#[derive(Default)]
+pub(crate) struct Observed(Map<String, Value>);
+
+impl Observed {
+    /// Sets `name` if `value` is set.
+    pub(crate) fn set(mut self, name: &str, value: Option<impl Into<Value>>) -> Self {
+        if let Some(v) = value {
+            self.0.insert(name.to_owned(), v.into());
+        }
+        self
+    }
+
+    /// The attributes.
+    pub(crate) fn done(self) -> Map<String, Value> {
+        self.0
+    }
+}
+
+/// The desired attributes of `request` plus the outputs it does not set itself.
+pub(crate) fn with_outputs(request: &Request<'_>, outputs: Map<String, Value>) -> Map<String, Value> {
+    let mut attrs = request.attrs.clone();
+    for (k, v) in outputs {
+        attrs.entry(k).or_insert(v);
+    }
+    attrs
+}
+
+/// Sorted strings as a JSON list (sets such as security group ids compare in this form).
+pub(crate) fn sorted(mut items: Vec<String>) -> Value {
+    items.sort();
+    items.dedup();
+    Value::Array(items.into_iter().map(Value::String).collect())
+}
