@@ -121,7 +121,8 @@ impl Cx<'_> {
                 .extend(attr.value.as_list().unwrap_or_default().iter().filter_map(|v| v.as_ref().map(|r| &r.address)));
         }
         let not_ordering: HashSet<&Address> = not_ordering.into_iter().collect();
-        let mut depends_on: Vec<Address> = r.references.iter().filter(|a| !not_ordering.contains(a)).cloned().collect();
+        let mut depends_on: Vec<Address> =
+            r.references.iter().filter(|to| !not_ordering.contains(&to.address)).map(|to| to.address.clone()).collect();
         for (a, span) in &r.depends_on {
             if self.index.get(&a.resource()).is_none() {
                 self.dangling(a, *span);

@@ -9,7 +9,7 @@ use crate::load::Program;
 use crate::{Attr, Body, Inputs, NestedBlock, Resolved, ResolvedOutput, Resource, functions, types::Type};
 use berth_diag::{Diagnostic, Diagnostics, FileId, Sources, Span, codes, did_you_mean};
 use berth_model::schema::{self, BlockSchema, Default as SchemaDefault};
-use berth_model::{Address, Key, ModuleStep, Value};
+use berth_model::{Address, Key, ModuleStep, Reference, Value};
 use berth_syntax::span_of;
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::structure::{Attribute, Block, Body as HclBody};
@@ -18,6 +18,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// Marks an evaluation that failed; its diagnostic has already been reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +106,8 @@ struct Obj<'p> {
     address: Address,
     /// The iterator of a nested block with for_each or count: (block type, binding).
     binding: Option<(String, Binding)>,
+    /// The reference to this object, made on first use and shared by every later one.
+    reference: Option<Arc<Reference>>,
 }
 
 /// Where an expression is evaluated.
@@ -664,7 +667,8 @@ impl<'p> Evaluator<'p> {
         let mut refs = self.refs.pop().unwrap_or_default();
         refs.sort_unstable();
         refs.dedup();
-        let references = refs.into_iter().filter(|&r| r != inst).map(|r| self.inst_address(r).clone()).collect();
+        let references =
+            refs.into_iter().filter(|&r| r != inst).map(|r| self.object_reference(self.insts[r].root)).collect();
         Some(Resource {
             schema,
             address: self.inst_address(inst).clone(),
@@ -679,17 +683,19 @@ impl<'p> Evaluator<'p> {
     fn eval_body(&mut self, obj: usize) -> Body {
         let body = self.objs[obj].body;
         let file = self.objs[obj].file;
-        let is_root = self.objs[obj].parent.is_none();
-        let mut out = Body::default();
+        let meta: &[&str] = if self.objs[obj].parent.is_none() {
+            &["for_each", "count", "depends_on", "name"]
+        } else {
+            &["for_each", "count"]
+        };
+        let mut out = Body {
+            attrs: Vec::with_capacity(body.attributes().filter(|a| !meta.contains(&a.key.as_str())).count()),
+            ..Body::default()
+        };
         for structure in body.iter() {
             if let Some(attr) = structure.as_attribute() {
                 let key = attr.key.as_str();
-                let meta = if is_root {
-                    ["for_each", "count", "depends_on", "name"].contains(&key)
-                } else {
-                    ["for_each", "count"].contains(&key)
-                };
-                if meta {
+                if meta.contains(&key) {
                     continue;
                 }
                 let Ok(value) = self.take_attr_value(obj, attr) else {
@@ -791,6 +797,7 @@ impl<'p> Evaluator<'p> {
                     file,
                     address,
                     binding: None,
+                    reference: None,
                 });
                 self.insts.push(Inst { modinst, decl, binding, root: obj });
                 out.push(inst);
@@ -951,6 +958,7 @@ impl<'p> Evaluator<'p> {
                         file,
                         address,
                         binding: binding.map(|b| (kind.to_string(), b)),
+                        reference: None,
                     });
                     out.push(child);
                 }
@@ -1170,7 +1178,7 @@ impl<'p> Evaluator<'p> {
         let mut used = 0;
         loop {
             let Some(op) = ops.get(used) else {
-                return Ok((Value::reference(self.objs[obj].address.clone(), Vec::new()), used));
+                return Ok((Value::Ref(self.object_reference(obj)), used));
             };
             let TraversalOperator::GetAttr(name) = op.value() else {
                 self.diags.push(
@@ -1198,9 +1206,8 @@ impl<'p> Evaluator<'p> {
                         let mut all = BTreeMap::new();
                         for b in &nested_blocks {
                             for child in self.nested_objects(obj, b)? {
-                                let addr = self.objs[child].address.clone();
-                                let key = addr.nested.last().map(|n| n.label.clone()).unwrap_or_default();
-                                all.insert(key, Value::reference(addr, Vec::new()));
+                                let key = self.objs[child].address.nested.last().map(|n| n.label.clone());
+                                all.insert(key.unwrap_or_default(), Value::Ref(self.object_reference(child)));
                             }
                         }
                         return Ok((Value::object(all), used));
@@ -1260,10 +1267,7 @@ impl<'p> Evaluator<'p> {
                         }
                     }
                     _ => {
-                        let items = children
-                            .iter()
-                            .map(|&c| Value::reference(self.objs[c].address.clone(), Vec::new()))
-                            .collect();
+                        let items = children.iter().map(|&c| Value::Ref(self.object_reference(c))).collect();
                         return Ok((Value::list(items), used));
                     }
                 };
@@ -2028,7 +2032,7 @@ impl<'p> Evaluator<'p> {
                     let mut list = Vec::new();
                     for &i in insts.iter() {
                         self.note_ref_inst(i, sc);
-                        let v = Value::reference(self.inst_address(i).clone(), Vec::new());
+                        let v = Value::Ref(self.object_reference(self.insts[i].root));
                         match &self.inst_address(i).key {
                             Some(Key::Str(k)) => {
                                 map.insert(k.clone(), v);
@@ -2059,6 +2063,15 @@ impl<'p> Evaluator<'p> {
             self.by_key.insert((modinst, decl), index);
         }
         self.by_key[&(modinst, decl)].get(key).copied()
+    }
+
+    /// The reference to an object: one per object, shared by all that refer to it.
+    fn object_reference(&mut self, obj: usize) -> Arc<Reference> {
+        let o = &mut self.objs[obj];
+        let reference = o
+            .reference
+            .get_or_insert_with(|| Arc::new(Reference { address: o.address.clone(), attribute: Vec::new() }));
+        Arc::clone(reference)
     }
 
     /// The address of a resource instance (kept by its root object).

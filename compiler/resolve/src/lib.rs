@@ -13,8 +13,9 @@ mod types;
 
 use berth_diag::{Diagnostics, FileId, Sources, Span};
 use berth_model::schema::BlockSchema;
-use berth_model::{Address, Value};
+use berth_model::{Address, Reference, Value};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 pub use types::Type;
 
@@ -58,8 +59,9 @@ pub struct Resource {
     pub span: Span,
     /// Evaluated attributes and nested blocks (meta-arguments removed).
     pub body: Body,
-    /// Resource instances this one's values refer to (not itself).
-    pub references: Vec<Address>,
+    /// Resource instances this one's values refer to (not itself), as references to whole
+    /// objects shared with the values that hold them.
+    pub references: Vec<Arc<Reference>>,
     /// `depends_on` entries with their spans.
     pub depends_on: Vec<(Address, Span)>,
 }
