@@ -171,7 +171,7 @@ async fn apply_locked(
     if let Some(w) = &wanted {
         setup.secrets.clone_from(&w.secrets);
     }
-    let plan = match saved {
+    let (plan, engines) = match saved {
         Some(plan) => {
             if plan.lineage != state.lineage || plan.serial != state.serial {
                 return Err(format!(
@@ -180,16 +180,29 @@ async fn apply_locked(
                     plan.lineage, plan.serial, state.lineage, state.serial, plan.spec
                 ));
             }
-            plan
+            let engines = engines_for(&plan, setup).await?;
+            (plan, engines)
         }
         None => {
-            let desired = match wanted {
-                Some(wanted) if !destroy => live(wanted, &mut state),
-                _ => Vec::new(),
-            };
-            let mut plan = narrowed(berth_plan::diff(&desired, &state), &state, narrow);
+            let desired = wanted.map(|w| live(w, &mut state)).unwrap_or_default();
+            let engines = engines(&state, &desired, narrow, setup).await?;
+            let adopted = berth_apply::adopt(&mut state, &engines, &desired).await?;
+            for address in &adopted.adopted {
+                eprintln!(
+                    "adopted {address}: it exists with this state's lineage, created by a run that did not record it"
+                );
+            }
+            for address in &adopted.duplicates {
+                eprintln!("found {address}: a second object of that address, to be deleted");
+            }
+            let target = if destroy { &[][..] } else { &desired[..] };
+            let mut plan = narrowed(berth_plan::diff(target, &state), &state, narrow);
             plan.spec = spec_path;
-            plan
+            if plan.is_empty() && adopted != berth_apply::Adopted::default() {
+                state.serial += 1;
+                guard.save(&state.to_bytes()).await.map_err(|e| e.to_string())?;
+            }
+            (plan, engines)
         }
     };
     print!("{}", berth_plan::render(&plan, color(std::io::stdout().is_terminal())));
@@ -199,7 +212,12 @@ async fn apply_locked(
     if !run.auto_approve {
         confirm(if destroy { "destroy" } else { "apply" })?;
     }
-    let engines = engines_for(&plan, setup).await?;
+    if state.serial == 0 {
+        // The lineage goes to disk before anything is created: objects are tagged with it, so
+        // that a run killed before its first save is adopted by the next, not duplicated.
+        state.serial = 1;
+        guard.save(&state.to_bytes()).await.map_err(|e| e.to_string())?;
+    }
     let stop = Arc::new(AtomicBool::new(false));
     watch_interrupts(stop.clone());
     let options = Options { parallelism: run.parallelism, stop };

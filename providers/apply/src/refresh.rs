@@ -1,10 +1,11 @@
 //! Refresh: reads every recorded object through its engine, batched per engine, and reports
-//! how the real objects drifted from the state.
+//! how the real objects drifted from the state; adoption: records the objects of the state's
+//! lineage that a dead run created but never recorded.
 
 use crate::walk::Engines;
-use berth_plan::State;
-use serde_json::Value;
-use std::collections::BTreeMap;
+use berth_plan::{Found, Recorded, Resource, State, is_unknown};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How one recorded object differs from what its engine reports.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,4 +72,68 @@ pub async fn refresh(state: &State, engines: &Engines) -> Result<(State, Vec<Dri
         }
     }
     Ok((fresh, drift))
+}
+
+/// What [`adopt`] took into the state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Adopted {
+    /// Addresses of objects that existed with this state's lineage but were not recorded (a
+    /// run died between creating and saving them): recorded now, so they are not created
+    /// again.
+    pub adopted: Vec<String>,
+    /// Second objects of an address (`ADDRESS~ID`): recorded so that the plan deletes them.
+    pub duplicates: Vec<String>,
+}
+
+/// Records in `state` every object the engines find with the state's lineage that the state
+/// lacks: after a crash, what the dead run created is adopted instead of created twice, and a
+/// second object of one address is recorded under `ADDRESS~ID`, which the plan then deletes.
+/// Attributes are what the engine reads, completed by the desired literal values the engine
+/// cannot observe.
+pub async fn adopt(state: &mut State, engines: &Engines, desired: &[Resource]) -> Result<Adopted, String> {
+    let wanted: BTreeMap<&str, &Resource> = desired.iter().map(|r| (r.address.as_str(), r)).collect();
+    let mut outcome = Adopted::default();
+    for (name, engine) in engines {
+        let found = engine.find(&state.lineage).await.map_err(|e| format!("finding the {name} objects: {e}"))?;
+        let known: BTreeSet<&str> =
+            state.resources.values().filter(|r| r.engine == *name).map(|r| r.id.as_str()).collect();
+        let orphans: Vec<&Found> = found.iter().filter(|f| !known.contains(f.id.as_str())).collect();
+        if orphans.is_empty() {
+            continue;
+        }
+        let objects: Vec<(&str, &str)> = orphans.iter().map(|f| (f.kind.as_str(), f.id.as_str())).collect();
+        let read = engine.read(&objects).await.map_err(|e| format!("reading the {name} objects: {e}"))?;
+        for (found, observed) in orphans.into_iter().zip(read) {
+            let Some(observed) = observed else { continue };
+            let desired = wanted.get(found.address.as_str()).copied();
+            let address = if state.resources.contains_key(&found.address) {
+                outcome.duplicates.push(format!("{}~{}", found.address, found.id));
+                format!("{}~{}", found.address, found.id)
+            } else {
+                outcome.adopted.push(found.address.clone());
+                found.address.clone()
+            };
+            let mut attrs = Map::new();
+            let mut outputs = observed.attrs;
+            if let Some(r) = desired.filter(|_| !address.contains('~')) {
+                for (key, want) in &r.attrs {
+                    match outputs.remove(key) {
+                        Some(real) => {
+                            attrs.insert(key.clone(), real);
+                        }
+                        None if !is_unknown(want) => {
+                            attrs.insert(key.clone(), want.clone());
+                        }
+                        None => {}
+                    }
+                }
+            }
+            let deps = desired.filter(|_| !address.contains('~')).map(|r| r.deps.clone()).unwrap_or_default();
+            state.resources.insert(
+                address,
+                Recorded { engine: name.clone(), kind: found.kind.clone(), id: found.id.clone(), attrs, outputs, deps },
+            );
+        }
+    }
+    Ok(outcome)
 }
