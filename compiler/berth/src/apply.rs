@@ -221,8 +221,8 @@ async fn apply_locked(
     let stop = Arc::new(AtomicBool::new(false));
     watch_interrupts(stop.clone());
     let options = Options { parallelism: run.parallelism, stop };
-    let observer = Lines { start: Instant::now() };
-    let report = berth_apply::apply(&plan, state, &engines, guard, &options, &observer).await;
+    let observer = observer(&plan);
+    let report = berth_apply::apply(&plan, state, &engines, guard, &options, &*observer).await;
     summary(&report, &engines);
     Ok(if report.succeeded() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -620,23 +620,90 @@ fn watch_interrupts(stop: Arc<AtomicBool>) {
     });
 }
 
-/// Progress as plain lines on stderr, with the time since the start.
+/// Progress as the walk reports it: bars per kind on a terminal, plain timestamped lines
+/// elsewhere (CI logs).
+fn observer(plan: &Plan) -> Box<dyn Observer> {
+    if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) {
+        Box::new(Bars::new(plan))
+    } else {
+        Box::new(Lines { start: Instant::now() })
+    }
+}
+
+/// Plain lines on stderr: the time of day, the time since the start, the step and the object.
 struct Lines {
     start: Instant,
 }
 
 impl Observer for Lines {
     fn event(&self, event: &Event<'_>) {
+        let now = jiff::Timestamp::now().strftime("%H:%M:%S");
         let t = self.start.elapsed().as_secs_f64();
         match event {
             Event::Started { .. } => {}
             Event::Finished { address, step, elapsed } => {
-                eprintln!("[{t:7.1}s] {:<6} {address} ({:.1}s)", step.name(), elapsed.as_secs_f64());
+                eprintln!("{now} [{t:6.1}s] {:<6} {address} ({:.1}s)", step.name(), elapsed.as_secs_f64());
             }
             Event::Failed { address, step, error } => {
-                eprintln!("[{t:7.1}s] {:<6} {address} FAILED: {error}", step.name());
+                eprintln!("{now} [{t:6.1}s] {:<6} {address} FAILED: {error}", step.name());
             }
-            Event::Skipped { address, because } => eprintln!("[{t:7.1}s] skip   {address}: {because}"),
+            Event::Skipped { address, because } => eprintln!("{now} [{t:6.1}s] skip   {address}: {because}"),
+        }
+    }
+}
+
+/// One progress bar per kind; failures and skips are printed above the bars.
+struct Bars {
+    multi: indicatif::MultiProgress,
+    /// The bar of each address's kind.
+    bar_of: BTreeMap<String, indicatif::ProgressBar>,
+}
+
+impl Bars {
+    fn new(plan: &Plan) -> Self {
+        let multi = indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr());
+        let style = indicatif::ProgressStyle::with_template("{prefix:>28} {bar:30} {pos:>5}/{len:<5} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        let mut by_kind: BTreeMap<&str, u64> = BTreeMap::new();
+        for c in plan.actions() {
+            *by_kind.entry(c.kind.as_str()).or_default() += if c.action == Action::Replace { 2 } else { 1 };
+        }
+        let bars: BTreeMap<&str, indicatif::ProgressBar> = by_kind
+            .into_iter()
+            .map(|(kind, steps)| {
+                let bar = multi.add(indicatif::ProgressBar::new(steps).with_style(style.clone()));
+                bar.set_prefix(kind.to_owned());
+                (kind, bar)
+            })
+            .collect();
+        let bar_of = plan.actions().map(|c| (c.address.clone(), bars[c.kind.as_str()].clone())).collect();
+        Bars { multi, bar_of }
+    }
+}
+
+impl Observer for Bars {
+    fn event(&self, event: &Event<'_>) {
+        let (address, line) = match event {
+            Event::Started { address, step } => {
+                if let Some(bar) = self.bar_of.get(*address) {
+                    bar.set_message(format!("{} {address}", step.name()));
+                }
+                return;
+            }
+            Event::Finished { address, .. } => (address, None),
+            Event::Failed { address, step, error } => {
+                (address, Some(format!("{} {address} FAILED: {error}", step.name())))
+            }
+            Event::Skipped { address, because } => (address, Some(format!("skip {address}: {because}"))),
+        };
+        if let Some(line) = line {
+            let _ = self.multi.println(line);
+        }
+        if let Some(bar) = self.bar_of.get(*address) {
+            bar.inc(1);
+            if bar.position() >= bar.length().unwrap_or(0) {
+                bar.finish_with_message("done");
+            }
         }
     }
 }
