@@ -33,7 +33,8 @@ pub(crate) struct StateArgs {
 /// Which objects a verb touches.
 #[derive(Args, Clone, Default)]
 pub(crate) struct Narrow {
-    /// Only this object and what it needs (an address or an address prefix; repeatable).
+    /// Only this object and what it needs, or for a deletion what depends on it (an address
+    /// or an address prefix; repeatable).
     #[arg(long = "target", value_name = "ADDRESS")]
     targets: Vec<String>,
     /// Only the objects of one engine.
@@ -173,6 +174,10 @@ async fn apply_locked(
     }
     let (plan, engines) = match saved {
         Some(plan) => {
+            if plan.serial == 0 && state.serial == 0 {
+                // Planned before anything existed: the plan's lineage becomes the state's.
+                state.lineage.clone_from(&plan.lineage);
+            }
             if plan.lineage != state.lineage || plan.serial != state.serial {
                 return Err(format!(
                     "the saved plan was made against state {} serial {}, but the state is now {} serial {}: \
@@ -271,9 +276,7 @@ pub(crate) fn gc(
             let stop = Arc::new(AtomicBool::new(false));
             watch_interrupts(stop.clone());
             let options = Options { parallelism: run.parallelism, stop };
-            let report =
-                berth_apply::apply(&plan, state, &engines, &mut *guard, &options, &Lines { start: Instant::now() })
-                    .await;
+            let report = berth_apply::apply(&plan, state, &engines, &mut *guard, &options, &*observer(&plan)).await;
             summary(&report, &engines);
             Ok(if report.succeeded() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
@@ -460,14 +463,18 @@ fn narrowed(mut plan: Plan, state: &State, narrow: &Narrow) -> Plan {
             address == t || address.strip_prefix(t.as_str()).is_some_and(|rest| rest.starts_with([':', '.', '/', '@']))
         })
     };
-    let mut keep: BTreeSet<&str> = BTreeSet::new();
-    let mut todo: Vec<&str> = deps.keys().copied().filter(|a| matches(a)).collect();
+    // A creation or update takes what it needs along; a deletion takes what depends on it.
+    let deleted: BTreeSet<&str> =
+        plan.resource_changes.iter().filter(|c| c.action == Action::Delete).map(|c| c.address.as_str()).collect();
+    let targets: Vec<String> =
+        deps.keys().filter(|a| matches(a) && deleted.contains(*a)).map(|a| (*a).to_owned()).collect();
+    let mut keep: BTreeSet<String> = dependents_closure(&targets, state);
+    let mut todo: Vec<&str> = deps.keys().copied().filter(|a| matches(a) && !deleted.contains(*a)).collect();
     while let Some(address) = todo.pop() {
-        if keep.insert(address) {
+        if keep.insert(address.to_owned()) {
             todo.extend(deps.get(address).into_iter().flatten().map(String::as_str));
         }
     }
-    let keep: BTreeSet<String> = keep.into_iter().map(str::to_owned).collect();
     plan.resource_changes.retain(|c| keep.contains(&c.address));
     plan
 }
@@ -787,4 +794,61 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use berth_plan::{Recorded, reference};
+    use serde_json::{Map, json};
+
+    /// A host with a volume attached: the attachment needs both.
+    fn host() -> Vec<Resource> {
+        let attrs = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+        vec![
+            Resource::new("host.a:aws_instance".into(), "aws", "aws_instance", attrs(json!({"ami": "x"}))),
+            Resource::new("host.a.volume.d:aws_ebs_volume".into(), "aws", "aws_ebs_volume", attrs(json!({"size": 1}))),
+            Resource::new(
+                "host.a.volume.d:aws_volume_attachment".into(),
+                "aws",
+                "aws_volume_attachment",
+                attrs(json!({
+                    "instance_id": reference("host.a:aws_instance", "id"),
+                    "volume_id": reference("host.a.volume.d:aws_ebs_volume", "id"),
+                })),
+            ),
+        ]
+    }
+
+    fn addresses(plan: &Plan) -> Vec<&str> {
+        plan.actions().map(|c| c.address.as_str()).collect()
+    }
+
+    #[test]
+    fn a_target_takes_what_it_needs_and_a_deletion_what_depends_on_it() {
+        let narrow = |t: &str| Narrow { targets: vec![t.to_owned()], only: None };
+        let empty = State::new("l".into());
+        let plan =
+            narrowed(berth_plan::diff(&host(), &empty), &empty, &narrow("host.a.volume.d:aws_volume_attachment"));
+        assert_eq!(addresses(&plan).len(), 3, "the attachment needs the instance and the volume");
+        let plan = narrowed(berth_plan::diff(&host(), &empty), &empty, &narrow("host.a.volume.d"));
+        assert_eq!(addresses(&plan).len(), 3, "a prefix selects the volume and its attachment");
+        let plan = narrowed(berth_plan::diff(&host(), &empty), &empty, &narrow("host.a.vol"));
+        assert!(addresses(&plan).is_empty(), "a prefix ends at an address boundary");
+
+        let mut state = State::new("l".into());
+        for r in host() {
+            let recorded = Recorded {
+                engine: r.engine,
+                kind: r.kind,
+                id: "i".into(),
+                attrs: Map::new(),
+                outputs: Map::new(),
+                deps: r.deps,
+            };
+            state.resources.insert(r.address, recorded);
+        }
+        let plan = narrowed(berth_plan::diff(&[], &state), &state, &narrow("host.a:aws_instance"));
+        assert_eq!(addresses(&plan), ["host.a.volume.d:aws_volume_attachment", "host.a:aws_instance"]);
+    }
 }
