@@ -23,6 +23,12 @@ variable "containers" {
   }
 }
 
+variable "subnets" {
+  type        = list(string)
+  default     = ["subnet-central-0", "subnet-central-1", "subnet-central-2"]
+  description = "Subnets of the hosts, one per zone in local.zones order."
+}
+
 variable "registry" {
   type    = string
   default = "registry.central.internal"
@@ -45,7 +51,7 @@ host "central" {
   instance_type = "x1.32xlarge"
   ami           = "ami-0c0ffee0c0ffee000"
   zone          = local.zones[count.index % length(local.zones)]
-  subnet        = "subnet-central-${count.index % 3}"
+  subnet        = var.subnets[count.index % length(var.subnets)]
   tags = {
     team = "central"
     role = "docker-host"

@@ -469,7 +469,8 @@ def collect_fields(schema: Schema, value: Any, path: Path = (), names: tuple[str
 
 def _collect(schema: Schema, value: Any, path: Path, names: tuple[str, ...], with_maps: bool, out: set[Path]) -> None:
     if isinstance(value, dict):
-        if schema.atomic_map(names):
+        # An atomic map, and an empty one (`emptyDir: {}`), is owned as one field.
+        if schema.atomic_map(names) or (not value and path):
             out.add(path)
             return
         if with_maps and path and schema.string_map(names):

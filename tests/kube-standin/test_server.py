@@ -260,6 +260,15 @@ class ApplyTest(StandinTest):
         self.assertIn('k:{"containerPort":80,"protocol":"TCP"}', container["f:ports"])
         self.assertEqual(self.ok("GET", STS)["metadata"]["uid"], meta["uid"])
 
+    def test_an_empty_map_is_an_owned_field(self) -> None:
+        obj = statefulset()
+        obj["spec"]["template"]["spec"]["volumes"] = [{"name": "data", "emptyDir": {}}]
+        status, live = self.server.apply(STS, obj)
+        self.assertEqual(status, 201, live)
+        self.assertEqual(live["spec"]["template"]["spec"]["volumes"], [{"name": "data", "emptyDir": {}}])
+        volume = managed(live, "berth", "Apply")["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:volumes"]
+        self.assertEqual(volume['k:{"name":"data"}'], {".": {}, "f:name": {}, "f:emptyDir": {}})
+
     def test_reapply_unchanged_keeps_resource_version(self) -> None:
         _, first = self.server.apply(STS, statefulset())
         status, second = self.server.apply(STS, statefulset())

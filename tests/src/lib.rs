@@ -3,6 +3,7 @@
 
 #![allow(clippy::disallowed_methods, reason = "tests read and write files")]
 
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -414,6 +415,94 @@ fn ping(socket: &Path) -> bool {
         && s.read_to_string(&mut answer).is_ok()
         && answer.starts_with("HTTP/1.0 200")
         && answer.ends_with("OK")
+}
+
+/// One cluster of the Kubernetes API stand-in (tests/kube-standin/server.py; no real API
+/// server can run here), with a kubeconfig whose context is the cluster's name; killed when
+/// dropped.
+#[derive(Debug)]
+pub struct KubeStandIn {
+    child: std::process::Child,
+    port: u16,
+    kubeconfig: PathBuf,
+}
+
+impl KubeStandIn {
+    /// Starts a stand-in whose kubeconfig has the context `context`.
+    pub fn start(dir: &TempDir, context: &str) -> Self {
+        let port_file = dir.path().join(format!("{context}.port"));
+        let kubeconfig = dir.path().join(format!("{context}.kubeconfig"));
+        let child = Command::new("python3")
+            .arg(root().join("tests/kube-standin/server.py"))
+            .args(["--port", "0", "--port-file"])
+            .arg(&port_file)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(["--context", context])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 runs the stand-in");
+        let mut s = KubeStandIn { child, port: 0, kubeconfig };
+        let started = wait_until("the stand-in writes its port", Duration::from_secs(30), || {
+            std::fs::read_to_string(&port_file).ok().and_then(|p| p.trim().parse().ok()).is_some_and(|p| {
+                s.port = p;
+                true
+            })
+        });
+        assert!(started, "the stand-in for {context} did not start");
+        s
+    }
+
+    /// Its kubeconfig file.
+    pub fn kubeconfig(&self) -> &Path {
+        &self.kubeconfig
+    }
+
+    /// One HTTP request to the stand-in: status and body.
+    pub fn http(&self, method: &str, path: &str, content_type: &str, body: &str) -> (u16, serde_json::Value) {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("the stand-in listens");
+        stream.set_read_timeout(Some(Duration::from_secs(30))).expect("a timeout");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: kubectl/v1.30\r\nContent-Type: {content_type}\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("the request goes out");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("the stand-in answers");
+        let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+        let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status line");
+        (status, serde_json::from_str(body).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Every object berth manages on this cluster, as `(kind, namespace, name)`, counted
+    /// through the stand-in's own listing.
+    pub fn berth_objects(&self) -> Vec<(String, String, String)> {
+        let (status, list) = self.http("GET", "/standin/objects", "application/json", "");
+        assert_eq!(status, 200);
+        let mut out: Vec<_> = list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|o| o["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "berth")
+            .map(|o| {
+                let m = &o["metadata"];
+                let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+                (s(&o["kind"]), s(&m["namespace"]), s(&m["name"]))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+impl Drop for KubeStandIn {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// A `moto` EC2 server (from the tools venv, PyPI `moto[server]`) on a free port of

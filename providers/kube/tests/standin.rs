@@ -3,107 +3,21 @@
 //! field manager, find by lineage, delete, and no secret data outside the engine. What exists is
 //! counted through the stand-in's own API, not through berth's results.
 
-#![allow(clippy::disallowed_methods, reason = "the test reads the stand-in's port file")]
-
 use berth_kube::KubeEngine;
 use berth_model::EmitInput;
 use berth_plan::{Action, Applied, Engine, Recorded, Resource, State, diff};
-use berth_tests::{FIXED_NOW_UNIX, TempDir, compile, root, wait_until};
+use berth_tests::{FIXED_NOW_UNIX, KubeStandIn, TempDir, compile};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 const SPEC: &str = "providers/kube/tests/specs/small";
 const LINEAGE: &str = "0123456789abcdef0123456789abcdef";
 
-/// One stand-in cluster, killed when dropped.
-struct StandIn {
-    child: Child,
-    port: u16,
-    kubeconfig: PathBuf,
-}
-
-impl StandIn {
-    /// Starts a stand-in whose kubeconfig has the context `context`.
-    fn start(dir: &TempDir, context: &str) -> Self {
-        let port_file = dir.path().join(format!("{context}.port"));
-        let kubeconfig = dir.path().join(format!("{context}.kubeconfig"));
-        let child = Command::new("python3")
-            .arg(root().join("tests/kube-standin/server.py"))
-            .args(["--port", "0", "--port-file"])
-            .arg(&port_file)
-            .arg("--kubeconfig")
-            .arg(&kubeconfig)
-            .args(["--context", context])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 runs the stand-in");
-        let mut s = StandIn { child, port: 0, kubeconfig };
-        let started = wait_until("the stand-in writes its port", Duration::from_secs(30), || {
-            std::fs::read_to_string(&port_file).ok().and_then(|p| p.trim().parse().ok()).is_some_and(|p| {
-                s.port = p;
-                true
-            })
-        });
-        assert!(started, "the stand-in for {context} did not start");
-        s
-    }
-
-    /// One HTTP request to the stand-in: status and body.
-    fn http(&self, method: &str, path: &str, content_type: &str, body: &str) -> (u16, Value) {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("the stand-in listens");
-        stream.set_read_timeout(Some(Duration::from_secs(30))).expect("a timeout");
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: kubectl/v1.30\r\nContent-Type: {content_type}\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("the request goes out");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("the stand-in answers");
-        let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
-        let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status line");
-        (status, serde_json::from_str(body).unwrap_or(Value::Null))
-    }
-
-    /// Every object berth manages on this cluster, as `(kind, namespace, name)`, counted
-    /// through the stand-in's own listing.
-    fn berth_objects(&self) -> Vec<(String, String, String)> {
-        let (status, list) = self.http("GET", "/standin/objects", "application/json", "");
-        assert_eq!(status, 200);
-        let mut out: Vec<_> = list["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .filter(|o| o["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "berth")
-            .map(|o| {
-                let m = &o["metadata"];
-                let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-                (s(&o["kind"]), s(&m["namespace"]), s(&m["name"]))
-            })
-            .collect();
-        out.sort();
-        out
-    }
-}
-
-impl Drop for StandIn {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Both clusters of the spec, and an engine that reaches them.
-fn clusters(dir: &TempDir) -> (StandIn, StandIn, Vec<PathBuf>) {
-    let (a, b) = (StandIn::start(dir, "a"), StandIn::start(dir, "b"));
-    let files = vec![a.kubeconfig.clone(), b.kubeconfig.clone()];
+fn clusters(dir: &TempDir) -> (KubeStandIn, KubeStandIn, Vec<PathBuf>) {
+    let (a, b) = (KubeStandIn::start(dir, "a"), KubeStandIn::start(dir, "b"));
+    let files = vec![a.kubeconfig().to_path_buf(), b.kubeconfig().to_path_buf()];
     (a, b, files)
 }
 
