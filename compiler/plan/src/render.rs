@@ -53,20 +53,50 @@ fn attributes(out: &mut String, change: &Change, paint: &dyn Fn(Style, &str) -> 
         Action::Delete => return,
         _ => change.changed.iter().collect(),
     };
-    let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
-    let dim = Style::new().dimmed();
+    // Lines of (path, text): a changed object shows only the leaves that differ.
+    let mut lines: Vec<(String, String, bool)> = Vec::new();
     for name in names {
-        let shown_after = after.get(name).map(show);
-        let line = match (change.action, before.get(name), shown_after) {
-            (Action::Create, _, Some(a)) => a,
-            (_, Some(b), Some(a)) => format!("{} -> {a}", show(b)),
-            (_, None, Some(a)) => format!("(none) -> {a}"),
-            (_, Some(b), None) => format!("{} -> (none)", show(b)),
-            (_, None, None) => continue,
-        };
-        let forces =
-            if change.replace_because.contains(name) { paint(dim, "  # forces replacement") } else { String::new() };
-        let _ = writeln!(out, "      {name:<width$} = {line}{forces}");
+        let forces = change.replace_because.contains(name);
+        match (change.action, before.get(name), after.get(name)) {
+            (Action::Create, _, Some(a)) => lines.push((name.clone(), show(a), forces)),
+            (_, Some(b), Some(a)) => {
+                let mut leaves = Vec::new();
+                differences(name.clone(), b, a, &mut leaves);
+                lines.extend(leaves.into_iter().map(|(path, text)| (path, text, forces)));
+            }
+            (_, None, Some(a)) => lines.push((name.clone(), format!("(none) -> {}", show(a)), forces)),
+            (_, Some(b), None) => lines.push((name.clone(), format!("{} -> (none)", show(b)), forces)),
+            (_, None, None) => {}
+        }
+    }
+    let width = lines.iter().map(|(p, _, _)| p.len()).max().unwrap_or(0);
+    let dim = Style::new().dimmed();
+    for (path, text, forces) in lines {
+        let forces = if forces { paint(dim, "  # forces replacement") } else { String::new() };
+        let _ = writeln!(out, "      {path:<width$} = {text}{forces}");
+    }
+}
+
+/// The leaves in which two values differ, as `(path, "before -> after")`: objects by key,
+/// lists of the same length by index, anything else whole.
+fn differences(path: String, before: &Value, after: &Value, out: &mut Vec<(String, String)>) {
+    if before == after {
+        return;
+    }
+    match (before, after) {
+        (Value::Object(b), Value::Object(a)) if !is_unknown(after) => {
+            let keys: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+            for key in keys {
+                let (b, a) = (b.get(key).unwrap_or(&Value::Null), a.get(key).unwrap_or(&Value::Null));
+                differences(format!("{path}.{key}"), b, a, out);
+            }
+        }
+        (Value::Array(b), Value::Array(a)) if b.len() == a.len() => {
+            for (i, (b, a)) in b.iter().zip(a).enumerate() {
+                differences(format!("{path}[{i}]"), b, a, out);
+            }
+        }
+        _ => out.push((path, format!("{} -> {}", show(before), show(after)))),
     }
 }
 
@@ -97,5 +127,21 @@ mod tests {
         );
         assert!(render(&diff(&desired, &State::new("l".into())), true).contains("\u{1b}["));
         assert_eq!(render(&diff(&[], &State::new("l".into())), false), "No changes: the 0 objects match the spec.\n");
+    }
+
+    #[test]
+    fn a_changed_object_shows_only_the_leaves_that_differ() {
+        let mut out = Vec::new();
+        let before = json!({"spec": {"replicas": 3, "image": "a"}, "ports": [80, 443], "env": [1]});
+        let after = json!({"spec": {"replicas": 5, "image": "a"}, "ports": [80, 8443], "env": [1, 2]});
+        differences("manifest".into(), &before, &after, &mut out);
+        assert_eq!(
+            out,
+            [
+                ("manifest.env".to_owned(), "[1] -> [1,2]".to_owned()),
+                ("manifest.ports[1]".to_owned(), "443 -> 8443".to_owned()),
+                ("manifest.spec.replicas".to_owned(), "3 -> 5".to_owned()),
+            ]
+        );
     }
 }
