@@ -248,3 +248,28 @@ fn a_locked_state_names_its_holder_and_a_bad_state_is_refused_untouched() {
     std::fs::write(&state, &before).unwrap();
     assert_eq!(f.counts(), (2, 2), "nothing was created twice");
 }
+
+#[test]
+fn a_lost_state_is_refused_with_its_lineage_and_adopted_without_duplicates() {
+    let f = Fixture::new("lost-moto");
+    ok(&f.berth(&["apply"], &["--auto-approve"]));
+    assert_eq!(f.counts(), (2, 2));
+    let state = f.dir.path().join("berth.state.json");
+    let lineage = berth_plan::State::parse(&std::fs::read(&state).unwrap()).unwrap().lineage;
+    for suffix in ["", ".backup"] {
+        std::fs::remove_file(format!("{}{suffix}", state.display())).unwrap();
+    }
+
+    let out = f.berth(&["apply"], &["--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1));
+    let (_, err) = text(&out);
+    assert!(err.contains("holds no state, but 6 objects of this spec exist"), "{err}");
+    assert!(err.contains(&format!("--lineage {lineage}")), "{err}");
+    assert_eq!(f.counts(), (2, 2), "nothing created twice");
+
+    let (_, log) = ok(&f.berth(&["apply"], &["--auto-approve", "--lineage", &lineage]));
+    assert!(log.contains("adopted host.a:aws_instance"), "{log}");
+    assert_eq!(f.counts(), (2, 2), "the objects were adopted, not created again");
+    let clean = f.berth(&["plan"], &["--refresh", "--detailed-exitcode"]);
+    assert_eq!(clean.status.code(), Some(0), "{:?}", text(&clean));
+}

@@ -75,6 +75,10 @@ pub(crate) struct RunArgs {
     /// Take over Kubernetes fields another field manager owns instead of failing.
     #[arg(long)]
     force_conflicts: bool,
+    /// Start a missing state with this lineage, adopting the objects tagged with it (after a
+    /// lost state; berth names the lineage when it finds such objects).
+    #[arg(long, value_name = "LINEAGE")]
+    lineage: Option<String>,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -191,6 +195,19 @@ async fn apply_locked(
         None => {
             let desired = wanted.map(|w| live(w, &mut state)).unwrap_or_default();
             let engines = engines(&state, &desired, narrow, setup).await?;
+            if state.serial == 0 {
+                match &run.lineage {
+                    Some(lineage) => state.lineage.clone_from(lineage),
+                    None => refuse_lost_state(&engines, &desired, backend).await?,
+                }
+            } else if run.lineage.as_ref().is_some_and(|l| *l != state.lineage) {
+                return Err(format!("--lineage: the state exists already, with lineage {}", state.lineage));
+            } else {
+                // What was changed or deleted out of band is planned from what is real.
+                let (fresh, drift) = berth_apply::refresh(&state, &engines).await?;
+                print_drift(&drift);
+                state = fresh;
+            }
             let adopted = berth_apply::adopt(&mut state, &engines, &desired).await?;
             for address in &adopted.adopted {
                 eprintln!(
@@ -230,6 +247,32 @@ async fn apply_locked(
     let report = berth_apply::apply(&plan, state, &engines, guard, &options, &*observer).await;
     summary(&report, &engines);
     Ok(if report.succeeded() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Refuses to start a new state where objects of the spec exist under another lineage: the
+/// state was lost, and creating would double them. Names the lineage and the command that
+/// adopts them.
+async fn refuse_lost_state(engines: &Engines, desired: &[Resource], backend: &dyn Backend) -> Result<(), String> {
+    let wanted: BTreeSet<&str> = desired.iter().map(|r| r.address.as_str()).collect();
+    let mut found: BTreeMap<String, Vec<berth_plan::Found>> = BTreeMap::new();
+    for (name, engine) in engines {
+        let all = engine.find(None).await.map_err(|e| format!("looking for {name} objects of a lost state: {e}"))?;
+        for f in all.into_iter().filter(|f| wanted.contains(f.address.as_str())) {
+            found.entry(f.lineage.clone()).or_default().push(f);
+        }
+    }
+    let Some((lineage, objects)) = found.into_iter().max_by_key(|(_, objects)| objects.len()) else { return Ok(()) };
+    let example = &objects[0];
+    Err(format!(
+        "{} holds no state, but {} objects of this spec exist, made under state lineage {lineage} \
+         (such as {} {}): the state was lost or is elsewhere, and applying would create them twice\n\
+         help: restore the state (its previous snapshot is kept as a .backup beside it), or adopt them with \
+         `berth apply SPEC --lineage {lineage}`",
+        backend.describe(),
+        objects.len(),
+        example.address,
+        example.id
+    ))
 }
 
 /// `berth gc`: deletes the objects of every environment whose time is up, saying which and

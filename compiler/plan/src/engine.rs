@@ -45,6 +45,8 @@ pub struct Found {
     pub kind: String,
     /// Its id.
     pub id: String,
+    /// The lineage of the state that created it, from its tag or label.
+    pub lineage: String,
 }
 
 /// Why an engine call failed.
@@ -101,8 +103,9 @@ pub trait Engine: Send + Sync {
         objects: &'a [(&'a str, &'a str)],
     ) -> BoxFuture<'a, Result<Vec<Option<Applied>>, EngineError>>;
 
-    /// Every object carrying this lineage's tag or label.
-    fn find<'a>(&'a self, lineage: &'a str) -> BoxFuture<'a, Result<Vec<Found>, EngineError>>;
+    /// Every object carrying this lineage's tag or label; with `None`, every object carrying
+    /// any berth lineage (to tell a lost state from a new one).
+    fn find<'a>(&'a self, lineage: Option<&'a str>) -> BoxFuture<'a, Result<Vec<Found>, EngineError>>;
 
     /// API calls made so far by call name (`RunInstances`), retries under `retries`.
     fn calls(&self) -> BTreeMap<String, u64>;

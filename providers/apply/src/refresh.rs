@@ -94,7 +94,7 @@ pub async fn adopt(state: &mut State, engines: &Engines, desired: &[Resource]) -
     let wanted: BTreeMap<&str, &Resource> = desired.iter().map(|r| (r.address.as_str(), r)).collect();
     let mut outcome = Adopted::default();
     for (name, engine) in engines {
-        let found = engine.find(&state.lineage).await.map_err(|e| format!("finding the {name} objects: {e}"))?;
+        let found = engine.find(Some(&state.lineage)).await.map_err(|e| format!("finding the {name} objects: {e}"))?;
         let known: BTreeSet<&str> =
             state.resources.values().filter(|r| r.engine == *name).map(|r| r.id.as_str()).collect();
         let orphans: Vec<&Found> = found.iter().filter(|f| !known.contains(f.id.as_str())).collect();

@@ -67,7 +67,7 @@ impl Engine for Memory {
         })
     }
 
-    fn find<'a>(&'a self, _lineage: &'a str) -> BoxFuture<'a, Result<Vec<Found>, EngineError>> {
+    fn find<'a>(&'a self, _lineage: Option<&'a str>) -> BoxFuture<'a, Result<Vec<Found>, EngineError>> {
         Box::pin(async { Ok(Vec::new()) })
     }
 

@@ -108,8 +108,10 @@ pub(crate) fn tag<'t>(tags: &'t [Tag], key: &str) -> Option<&'t str> {
 }
 
 /// The observed tags in the form of the desired `tags` attribute: without berth's own tags, and
-/// without a `Name` berth gave by default. `None` when nothing is left.
-pub(crate) fn observed_tags(tags: &[Tag]) -> Option<Value> {
+/// without a `Name` berth gave by default. An empty map when nothing is left, never absent: a
+/// refresh compares only the attributes an object shows, so leaving `tags` out would hide every
+/// tag deleted out of band (a spec's `Name` removed from an instance went unreported).
+pub(crate) fn observed_tags(tags: &[Tag]) -> Value {
     let default_name = tag(tags, ADDRESS_TAG).map(berth_address);
     let map: Map<String, Value> = tags
         .iter()
@@ -117,7 +119,7 @@ pub(crate) fn observed_tags(tags: &[Tag]) -> Option<Value> {
         .filter(|(k, v)| *k != ADDRESS_TAG && *k != LINEAGE_TAG && !(*k == NAME_TAG && Some(*v) == default_name))
         .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
         .collect();
-    (!map.is_empty()).then_some(Value::Object(map))
+    Value::Object(map)
 }
 
 /// Builds an attribute map, leaving out unset values.

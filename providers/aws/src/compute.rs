@@ -89,7 +89,7 @@ pub(crate) fn observe_instance(i: &Instance) -> Map<String, Value> {
         .set("availability_zone", i.placement().and_then(|p| p.availability_zone()))
         .set("subnet_id", i.subnet_id())
         .set("vpc_security_group_ids", (!groups.is_empty()).then(|| sorted(groups)))
-        .set("tags", observed_tags(i.tags()))
+        .set("tags", Some(observed_tags(i.tags())))
         .set("private_ip", i.private_ip_address())
         .set("public_ip", i.public_ip_address())
         .done()
@@ -153,7 +153,7 @@ pub(crate) fn observe_volume(v: &Volume) -> Map<String, Value> {
         .set("size", v.size())
         .set("iops", v.iops())
         .set("throughput", v.throughput())
-        .set("tags", observed_tags(v.tags()))
+        .set("tags", Some(observed_tags(v.tags())))
         .done()
 }
 

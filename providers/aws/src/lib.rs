@@ -138,9 +138,13 @@ impl AwsEngine {
             .attrs
             .iter()
             .filter(|(name, want)| {
+                // An empty list is what the API leaves out (an instance without security
+                // groups in moto): absent and empty are the same value.
+                let have = current.attrs.get(*name).map(|v| normal(name, v));
                 *name != "tags"
                     && *name != "subnet_id"
-                    && Some(normal(name, want)) != current.attrs.get(*name).map(|v| normal(name, v))
+                    && Some(normal(name, want)) != have
+                    && !(is_empty(want) && have.as_ref().is_none_or(is_empty))
             })
             .map(|(name, _)| name.as_str())
             .collect();
@@ -159,8 +163,10 @@ impl AwsEngine {
                 )));
             }
         }
-        let want_tags = request.attrs.get("tags").filter(|t| t.as_object().is_some_and(|m| !m.is_empty()));
-        if ![SECURITY_GROUP_RULE, VOLUME_ATTACHMENT].contains(&request.kind) && want_tags != current.attrs.get("tags") {
+        let some_tags = |t: &&Value| t.as_object().is_some_and(|m| !m.is_empty());
+        let want_tags = request.attrs.get("tags").filter(some_tags);
+        let have_tags = current.attrs.get("tags").filter(some_tags);
+        if ![SECURITY_GROUP_RULE, VOLUME_ATTACHMENT].contains(&request.kind) && want_tags != have_tags {
             self.retag(&request, id, &current).await?;
         }
         Ok(Applied { attrs: attrs::with_outputs(&request, current.attrs), id: id.to_owned() })
@@ -215,6 +221,16 @@ fn normal(name: &str, value: &Value) -> Value {
             Value::Array(items)
         }
         other => other.clone(),
+    }
+}
+
+/// True for an empty list or map, or null.
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Array(items) => items.is_empty(),
+        Value::Object(map) => map.is_empty(),
+        Value::Null => true,
+        _ => false,
     }
 }
 
@@ -281,14 +297,22 @@ async fn read(api: &Api, objects: &[(&str, &str)]) -> Result<Vec<Option<Applied>
 /// Objects of kind `kind` in `items` that carry an address tag.
 fn tagged<T: Listed>(kind: &str, items: &[T], live: impl Fn(&T) -> bool) -> impl Iterator<Item = Found> {
     items.iter().filter(move |i| live(i)).filter_map(move |i| {
-        Some(Found { address: tag(i.tags(), ADDRESS_TAG)?.to_owned(), kind: kind.to_owned(), id: i.key()?.to_owned() })
+        Some(Found {
+            address: tag(i.tags(), ADDRESS_TAG)?.to_owned(),
+            kind: kind.to_owned(),
+            id: i.key()?.to_owned(),
+            lineage: tag(i.tags(), LINEAGE_TAG)?.to_owned(),
+        })
     })
 }
 
-/// Every object tagged with `lineage`: one listing per kind, rules through their groups and
-/// attachments through their volumes.
-async fn find(api: &Api, lineage: &str) -> Result<Vec<Found>, EngineError> {
-    let by_lineage = || filter(&format!("tag:{LINEAGE_TAG}"), [lineage]);
+/// Every object tagged with `lineage` (any lineage with `None`): one listing per kind, rules
+/// through their groups and attachments through their volumes.
+async fn find(api: &Api, lineage: Option<&str>) -> Result<Vec<Found>, EngineError> {
+    let by_lineage = || match lineage {
+        Some(lineage) => filter(&format!("tag:{LINEAGE_TAG}"), [lineage]),
+        None => filter("tag-key", [LINEAGE_TAG]),
+    };
     let (instances, volumes, groups, vpcs, subnets) = tokio::try_join!(
         Instance::list(api, by_lineage()),
         Volume::list(api, by_lineage()),
@@ -303,34 +327,42 @@ async fn find(api: &Api, lineage: &str) -> Result<Vec<Found>, EngineError> {
         .chain(tagged(SUBNET, &subnets, |_| true))
         .collect();
     for v in volumes.iter().filter(|v| is_live(v)) {
-        let Some(address) = tag(v.tags(), ADDRESS_TAG) else { continue };
+        let (Some(address), Some(of)) = (tag(v.tags(), ADDRESS_TAG), tag(v.tags(), LINEAGE_TAG)) else { continue };
         let address = format!("{}:{VOLUME_ATTACHMENT}", berth_address(address));
         found.extend(compute::attachments_of(v).into_iter().map(|id| Found {
             address: address.clone(),
             kind: VOLUME_ATTACHMENT.to_owned(),
             id,
+            lineage: of.to_owned(),
         }));
     }
     let group_ids: Vec<&str> = groups.iter().filter_map(SecurityGroup::group_id).collect();
-    let mut rules: BTreeMap<&str, Rule> = BTreeMap::new();
+    let mut rules: BTreeMap<&str, (Rule, &str)> = BTreeMap::new();
     let mut listed = Vec::new();
     for chunk in group_ids.chunks(FILTER_VALUES) {
         listed.extend(SecurityGroupRule::list(api, filter("group-id", chunk.iter().copied())).await?);
     }
-    for r in listed.iter().filter(|r| tag(r.tags(), LINEAGE_TAG) == Some(lineage)) {
+    for r in listed.iter() {
+        let Some(of) = tag(r.tags(), LINEAGE_TAG).filter(|of| lineage.is_none_or(|l| l == *of)) else { continue };
         let (Some(address), Some(group), Some(protocol)) = (tag(r.tags(), ADDRESS_TAG), r.group_id(), r.ip_protocol())
         else {
             continue;
         };
         let egress = r.is_egress().unwrap_or_default();
         let (from, to) = (r.from_port().unwrap_or_default(), r.to_port().unwrap_or_default());
-        let rule = rules.entry(address).or_insert_with(|| Rule::new(group, egress, protocol, from, to, Vec::new()));
+        let (rule, _) =
+            rules.entry(address).or_insert_with(|| (Rule::new(group, egress, protocol, from, to, Vec::new()), of));
         rule.cidrs.extend(r.cidr_ipv4().map(str::to_owned));
     }
-    for (address, mut rule) in rules {
+    for (address, (mut rule, of)) in rules {
         rule.cidrs.sort();
         rule.cidrs.dedup();
-        found.push(Found { address: address.to_owned(), kind: SECURITY_GROUP_RULE.to_owned(), id: rule.id() });
+        found.push(Found {
+            address: address.to_owned(),
+            kind: SECURITY_GROUP_RULE.to_owned(),
+            id: rule.id(),
+            lineage: of.to_owned(),
+        });
     }
     found.sort();
     Ok(found)
@@ -360,7 +392,7 @@ impl Engine for AwsEngine {
         Box::pin(read(&self.api, objects))
     }
 
-    fn find<'a>(&'a self, lineage: &'a str) -> BoxFuture<'a, Result<Vec<Found>, EngineError>> {
+    fn find<'a>(&'a self, lineage: Option<&'a str>) -> BoxFuture<'a, Result<Vec<Found>, EngineError>> {
         Box::pin(find(&self.api, lineage))
     }
 

@@ -61,7 +61,7 @@ pub(crate) async fn create_vpc(api: &Api, request: &Request<'_>) -> Result<Appli
 
 /// A VPC's attributes in the form of the desired ones.
 pub(crate) fn observe_vpc(v: &Vpc) -> Map<String, Value> {
-    Observed::default().set("cidr_block", v.cidr_block()).set("tags", observed_tags(v.tags())).done()
+    Observed::default().set("cidr_block", v.cidr_block()).set("tags", Some(observed_tags(v.tags()))).done()
 }
 
 /// Deletes a VPC once nothing in it is left.
@@ -91,7 +91,7 @@ pub(crate) fn observe_subnet(s: &Subnet) -> Map<String, Value> {
         .set("vpc_id", s.vpc_id())
         .set("cidr_block", s.cidr_block())
         .set("availability_zone", s.availability_zone())
-        .set("tags", observed_tags(s.tags()))
+        .set("tags", Some(observed_tags(s.tags())))
         .done()
 }
 
@@ -151,7 +151,7 @@ pub(crate) fn observe_security_group(g: &SecurityGroup) -> Map<String, Value> {
         .set("name", g.group_name())
         .set("description", g.description())
         .set("vpc_id", g.vpc_id())
-        .set("tags", observed_tags(g.tags()))
+        .set("tags", Some(observed_tags(g.tags())))
         .set("arn", g.security_group_arn())
         .done()
 }

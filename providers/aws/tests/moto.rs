@@ -213,11 +213,16 @@ async fn applies_reads_finds_and_deletes_against_moto() {
     assert_eq!(attachment.create(&engine).await.id, attachment_id);
 
     // Find by lineage: every object, by the address it was created for.
-    let found = engine.find(LINEAGE).await.expect("find");
+    let found = engine.find(Some(LINEAGE)).await.expect("find");
     let mut expected: Vec<Found> = all
         .iter()
         .zip(ids)
-        .map(|(d, id)| Found { address: d.address.clone(), kind: d.kind.to_owned(), id: id.clone() })
+        .map(|(d, id)| Found {
+            address: d.address.clone(),
+            kind: d.kind.to_owned(),
+            id: id.clone(),
+            lineage: LINEAGE.to_owned(),
+        })
         .collect();
     expected.sort();
     assert_eq!(found, expected);
@@ -265,7 +270,7 @@ async fn applies_reads_finds_and_deletes_against_moto() {
     engine.delete(SECURITY_GROUP_RULE, &ssh_id).await.expect("a rule already gone");
     let read = engine.read(&objects).await.expect("read after delete");
     assert!(read.iter().all(Option::is_none), "still there: {read:?}");
-    assert!(engine.find(LINEAGE).await.expect("find").is_empty());
+    assert!(engine.find(Some(LINEAGE)).await.expect("find").is_empty());
     let zero = BTreeMap::from([("groups", 0), ("instances", 0), ("subnets", 0), ("volumes", 0), ("vpcs", 0)]);
     assert_eq!(remaining(&ec2).await, zero);
     eprintln!("calls in all: {:?}", engine.calls());
@@ -349,7 +354,7 @@ async fn hosts_in_parallel_share_their_waits() {
     let polls =
         deleted.get("DescribeInstances").copied().unwrap_or(0) + deleted.get("DescribeVolumes").copied().unwrap_or(0);
     assert!(polls < HOSTS as u64, "{polls} polls for {} waits: {deleted:?}", 3 * HOSTS);
-    assert!(engine.find(LINEAGE).await.expect("find").is_empty());
+    assert!(engine.find(Some(LINEAGE)).await.expect("find").is_empty());
 }
 
 /// `AwsEngine::from_env` takes endpoint, region and credentials from the environment. The
@@ -362,7 +367,7 @@ fn the_standard_chain_reads_the_environment() {
     if std::env::var_os(CHILD).is_some() {
         let found = runtime.block_on(async {
             let engine = AwsEngine::from_env(Options::default()).await;
-            engine.find(LINEAGE).await.expect("find through the environment's endpoint")
+            engine.find(Some(LINEAGE)).await.expect("find through the environment's endpoint")
         });
         assert_eq!(found.len(), 1, "{found:?}");
         return;

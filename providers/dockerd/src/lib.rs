@@ -342,18 +342,19 @@ impl DockerEngine {
         Ok(out)
     }
 
-    async fn find_objects(&self, lineage: &str) -> Result<Vec<Found>, EngineError> {
+    async fn find_objects(&self, lineage: Option<&str>) -> Result<Vec<Found>, EngineError> {
         let endpoints: Vec<String> = self.endpoints.lock().expect("endpoints").iter().cloned().collect();
-        let filter = format!("{LINEAGE_LABEL}={lineage}");
+        let filter = lineage.map_or_else(|| LINEAGE_LABEL.to_owned(), |l| format!("{LINEAGE_LABEL}={l}"));
         let mut found = Vec::new();
         for endpoint in &endpoints {
             for kind in KINDS {
                 for l in self.list(endpoint, kind, ("label", &filter)).await? {
-                    if let Some(address) = l.labels.get(ADDRESS_LABEL) {
+                    if let (Some(address), Some(of)) = (l.labels.get(ADDRESS_LABEL), l.labels.get(LINEAGE_LABEL)) {
                         found.push(Found {
                             address: address.clone(),
                             kind: kind.to_owned(),
                             id: format!("{endpoint}#{}", l.name),
+                            lineage: of.clone(),
                         });
                     }
                 }
@@ -491,7 +492,7 @@ impl Engine for DockerEngine {
         Box::pin(self.read_objects(objects))
     }
 
-    fn find<'a>(&'a self, lineage: &'a str) -> BoxFuture<'a, Result<Vec<Found>, EngineError>> {
+    fn find<'a>(&'a self, lineage: Option<&'a str>) -> BoxFuture<'a, Result<Vec<Found>, EngineError>> {
         Box::pin(self.find_objects(lineage))
     }
 

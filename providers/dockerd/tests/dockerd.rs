@@ -242,10 +242,10 @@ async fn apply_read_find_adopt_and_delete() {
 
     // Find by lineage: everything, and nothing of another lineage.
     let found: BTreeSet<(String, String)> =
-        f.engine.find(&f.lineage).await.expect("find").into_iter().map(|x| (x.address, x.kind)).collect();
+        f.engine.find(Some(&f.lineage)).await.expect("find").into_iter().map(|x| (x.address, x.kind)).collect();
     let want: BTreeSet<(String, String)> = f.resources.iter().map(|r| (r.address.clone(), r.kind.clone())).collect();
     assert_eq!(found, want);
-    assert!(f.engine.find("another").await.expect("find").is_empty());
+    assert!(f.engine.find(Some("another")).await.expect("find").is_empty());
 
     // Creating again adopts what exists: the same objects, nothing new.
     let sleeper = f.resources.iter().find(|r| r.address == "container.sleeper/0:docker_container").expect("sleeper-0");
@@ -293,7 +293,7 @@ async fn apply_read_find_adopt_and_delete() {
     };
     let made = f.engine.create(volume).await.expect("volume");
     assert_eq!(labelled(&f.dockerd, "volume"), BTreeSet::from(["berth-data".to_owned()]));
-    assert!(f.engine.find(&f.lineage).await.expect("find").iter().any(|x| x.kind == "docker_volume"));
+    assert!(f.engine.find(Some(&f.lineage)).await.expect("find").iter().any(|x| x.kind == "docker_volume"));
     assert_eq!(
         f.engine.read(&[("docker_volume", &made.id)]).await.expect("read")[0].as_ref().map(|a| &a.attrs["name"]),
         Some(&json!("berth-data"))

@@ -305,9 +305,13 @@ impl KubeEngine {
         }
     }
 
-    /// Every object of the lineage in the clusters and kinds `find` looks through.
-    async fn find_all(&self, lineage: &str) -> Result<Vec<Found>, EngineError> {
-        let selector = format!("{MANAGED_BY_LABEL}={MANAGER},{LINEAGE_LABEL}={lineage}");
+    /// Every object of the lineage (of any lineage with `None`) in the clusters and kinds
+    /// `find` looks through.
+    async fn find_all(&self, lineage: Option<&str>) -> Result<Vec<Found>, EngineError> {
+        let selector = match lineage {
+            Some(lineage) => format!("{MANAGED_BY_LABEL}={MANAGER},{LINEAGE_LABEL}={lineage}"),
+            None => format!("{MANAGED_BY_LABEL}={MANAGER},{LINEAGE_LABEL}"),
+        };
         let pairs: Vec<(&str, &str)> =
             self.find_in.iter().flat_map(|c| self.kinds.iter().map(move |k| (c.as_str(), k.as_str()))).collect();
         let lists = pairs.iter().map(|&(context, kind)| {
@@ -319,9 +323,11 @@ impl KubeEngine {
             let (context, kind, items) = result?;
             for o in items.into_iter().flatten() {
                 let meta = &o["metadata"];
-                let (Some(address), Some(name)) =
-                    (meta["annotations"][RESOURCE_ANNOTATION].as_str(), meta["name"].as_str())
-                else {
+                let (Some(address), Some(name), Some(of)) = (
+                    meta["annotations"][RESOURCE_ANNOTATION].as_str(),
+                    meta["name"].as_str(),
+                    meta["labels"][LINEAGE_LABEL].as_str(),
+                ) else {
                     continue;
                 };
                 let namespace = meta["namespace"].as_str().unwrap_or_default();
@@ -329,6 +335,7 @@ impl KubeEngine {
                     address: address.to_owned(),
                     kind: kind.to_owned(),
                     id: format!("{context}/{namespace}/{name}"),
+                    lineage: of.to_owned(),
                 });
             }
         }
@@ -361,7 +368,7 @@ impl Engine for KubeEngine {
         Box::pin(self.read_all(objects))
     }
 
-    fn find<'a>(&'a self, lineage: &'a str) -> BoxFuture<'a, Result<Vec<Found>, EngineError>> {
+    fn find<'a>(&'a self, lineage: Option<&'a str>) -> BoxFuture<'a, Result<Vec<Found>, EngineError>> {
         Box::pin(self.find_all(lineage))
     }
 

@@ -179,13 +179,13 @@ fn find_by_lineage_and_delete_leaves_nothing() {
         let mut state = State::new(LINEAGE.into());
         apply(&engine, &resources, &mut state).await;
 
-        let found = engine.find(LINEAGE).await.expect("find");
+        let found = engine.find(Some(LINEAGE)).await.expect("find");
         let mut expected: Vec<(String, String, String)> =
             state.resources.iter().map(|(a, r)| (a.clone(), r.kind.clone(), r.id.clone())).collect();
         expected.sort();
         let found: Vec<_> = found.into_iter().map(|f| (f.address, f.kind, f.id)).collect();
         assert_eq!(found, expected);
-        assert!(engine.find("another").await.expect("find").is_empty());
+        assert!(engine.find(Some("another")).await.expect("find").is_empty());
 
         // Pruning: the plan of an empty spec deletes everything, objects before their namespaces.
         let plan = diff(&[], &state);
