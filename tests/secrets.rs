@@ -228,11 +228,10 @@ fn no_private_key_reaches_output_plan_state_or_logs() {
     assert!(leaked.is_empty(), "private keys in golden output: {leaked:?}");
 }
 
-/// Fails today: the value of a `sensitive` variable is redacted in diagnostics only. Used in a
-/// service's `env`, it is printed in the plan (`--json` and for people, so also in apply's
-/// log) and recorded in the state; the rendered Helm templates carry it as a plain env value.
+/// The value of a `sensitive` variable, used in a service's `env`, is a token in the plan
+/// (`--json` and for people, so also in apply's log) and in the state; only the engine gets
+/// the value. (The rendered Helm templates in OUT carry it, as the chart must.)
 #[test]
-#[ignore = "sensitive values reach plan, apply's log and state: redaction covers diagnostics only"]
 fn a_sensitive_value_is_redacted_in_plan_state_and_logs() {
     let run = run();
     let leaked: Vec<&str> = holding(&run, TOKEN).into_iter().filter(|name| !name.contains("/OUT/")).collect();

@@ -84,10 +84,12 @@ class Moto:
 
     def counts(self):
         ec2 = self.ec2()
-        pages = ec2.get_paginator("describe_instances").paginate()  # moto pages at 100 instances
+        # berth's objects carry its lineage tag; root volumes do not.
+        tagged = [{"Name": "tag-key", "Values": ["berth:lineage"]}]
+        pages = ec2.get_paginator("describe_instances").paginate(Filters=tagged)  # moto pages at 100
         running = sum(1 for p in pages for r in p["Reservations"] for i in r["Instances"]
                       if i["State"]["Name"] == "running")
-        volumes = [v for p in ec2.get_paginator("describe_volumes").paginate() for v in p["Volumes"]]
+        volumes = [v for p in ec2.get_paginator("describe_volumes").paginate(Filters=tagged) for v in p["Volumes"]]
         attached = sum(1 for v in volumes for a in v.get("Attachments", []) if a["State"] == "attached")
         return {"running": running, "volumes": len(volumes), "attached": attached}
 

@@ -109,7 +109,7 @@ pub(crate) fn plan(
         if refresh {
             let setup = Setup::new(&state, &wanted.resources, None);
             let engines = engines(&state, &wanted.resources, narrow, setup).await?;
-            let (fresh, drift) = berth_apply::refresh(&state, &engines).await?;
+            let (fresh, drift) = berth_apply::refresh(&state, &engines, &wanted.redactor).await?;
             print_drift(&drift);
             state = fresh;
         }
@@ -138,15 +138,13 @@ pub(crate) fn apply(
     format: DiagFormat,
 ) -> Result<ExitCode, String> {
     let saved = saved_plan(&spec.spec)?;
-    let (wanted, spec_path) = match &saved {
-        Some(plan) => (None, plan.spec.clone()),
-        None => {
-            let c = compile(spec);
-            let code = finish(&c, format, || {});
-            let Some(wanted) = desired(&c, narrow, true) else { return Ok(code) };
-            (Some(wanted), spec.spec.clone())
-        }
-    };
+    // A saved plan holds neither secret data nor sensitive values: its spec is compiled again,
+    // with the same variables, to give them back (and must still give the same objects).
+    let spec_path = saved.as_ref().map_or_else(|| spec.spec.clone(), |p| p.spec.clone());
+    let compiled = compile(&SpecArgs { spec: spec_path.clone(), ..spec.clone() });
+    let code = finish(&compiled, format, || {});
+    let Some(wanted) = desired(&compiled, narrow, true) else { return Ok(code) };
+    let wanted = Some(wanted);
     runtime()?.block_on(async {
         let backend = backend(state_args, &spec_path)?;
         let operation = if destroy { "destroy" } else { "apply" };
@@ -172,6 +170,7 @@ async fn apply_locked(
     destroy: bool,
 ) -> Result<ExitCode, String> {
     let mut state = load(backend).await?;
+    let redactor = wanted.as_ref().map(|w| w.redactor.clone()).unwrap_or_default();
     let mut setup = Setup::new(&state, wanted.as_ref().map_or(&[], |w| &w.resources), Some(run));
     if let Some(w) = &wanted {
         setup.secrets.clone_from(&w.secrets);
@@ -189,6 +188,21 @@ async fn apply_locked(
                     plan.lineage, plan.serial, state.lineage, state.serial, plan.spec
                 ));
             }
+            if let Some(w) = &wanted {
+                let mut live_now = w.resources.clone();
+                live_now.retain(|r| {
+                    r.environment.as_deref().is_none_or(|e| {
+                        w.environments.iter().find(|x| x.name == e).is_none_or(|x| x.expired(&state, w.now).is_none())
+                    })
+                });
+                if berth_plan::spec_digest(&live_now) != plan.spec_digest {
+                    return Err(format!(
+                        "the saved plan was made from another version of {} or other variables: give the same \
+                         --var and --var-file as to `berth plan`, or plan again",
+                        plan.spec
+                    ));
+                }
+            }
             let engines = engines_for(&plan, setup).await?;
             (plan, engines)
         }
@@ -204,11 +218,11 @@ async fn apply_locked(
                 return Err(format!("--lineage: the state exists already, with lineage {}", state.lineage));
             } else {
                 // What was changed or deleted out of band is planned from what is real.
-                let (fresh, drift) = berth_apply::refresh(&state, &engines).await?;
+                let (fresh, drift) = berth_apply::refresh(&state, &engines, &redactor).await?;
                 print_drift(&drift);
                 state = fresh;
             }
-            let adopted = berth_apply::adopt(&mut state, &engines, &desired).await?;
+            let adopted = berth_apply::adopt(&mut state, &engines, &desired, &redactor).await?;
             for address in &adopted.adopted {
                 eprintln!(
                     "adopted {address}: it exists with this state's lineage, created by a run that did not record it"
@@ -242,7 +256,7 @@ async fn apply_locked(
     }
     let stop = Arc::new(AtomicBool::new(false));
     watch_interrupts(stop.clone());
-    let options = Options { parallelism: run.parallelism, stop };
+    let options = Options { parallelism: run.parallelism, stop, redactor };
     let observer = observer(&plan);
     let report = berth_apply::apply(&plan, state, &engines, guard, &options, &*observer).await;
     summary(&report, &engines);
@@ -318,7 +332,7 @@ pub(crate) fn gc(
             let engines = engines_for(&plan, Setup::new(&state, &wanted.resources, Some(run))).await?;
             let stop = Arc::new(AtomicBool::new(false));
             watch_interrupts(stop.clone());
-            let options = Options { parallelism: run.parallelism, stop };
+            let options = Options { parallelism: run.parallelism, stop, redactor: wanted.redactor.clone() };
             let report = berth_apply::apply(&plan, state, &engines, &mut *guard, &options, &*observer(&plan)).await;
             summary(&report, &engines);
             Ok(if report.succeeded() { ExitCode::SUCCESS } else { ExitCode::from(1) })
@@ -349,16 +363,25 @@ fn dependents_closure(targets: &[String], state: &State) -> BTreeSet<String> {
     out
 }
 
-/// `berth refresh`: reads the real objects, reports drift and records it in the state.
-pub(crate) fn refresh(spec: &str, state_args: &StateArgs, narrow: &Narrow) -> Result<ExitCode, String> {
+/// `berth refresh`: reads the real objects, reports drift and records it in the state. The
+/// spec gives the sensitive values to keep out of the state.
+pub(crate) fn refresh(
+    spec: &SpecArgs,
+    state_args: &StateArgs,
+    narrow: &Narrow,
+    format: DiagFormat,
+) -> Result<ExitCode, String> {
+    let c = compile(spec);
+    let code = finish(&c, format, || {});
+    let Some(wanted) = desired(&c, narrow, false) else { return Ok(code) };
     runtime()?.block_on(async {
-        let backend = backend(state_args, spec)?;
+        let backend = backend(state_args, &spec.spec)?;
         let info = LockInfo::new("refresh", jiff::Timestamp::now());
         let mut guard = backend.lock(&info, state_args.lock_timeout).await.map_err(|e| e.to_string())?;
         let result = async {
             let state = load(&*backend).await?;
             let engines = engines(&state, &[], narrow, Setup::new(&state, &[], None)).await?;
-            let (mut fresh, drift) = berth_apply::refresh(&state, &engines).await?;
+            let (mut fresh, drift) = berth_apply::refresh(&state, &engines, &wanted.redactor).await?;
             print_drift(&drift);
             if fresh != state {
                 fresh.serial += 1;
@@ -410,6 +433,8 @@ struct Wanted {
     now: i64,
     /// The bytes behind the Kubernetes Secrets' placeholders (empty for a plan).
     secrets: BTreeMap<String, Vec<u8>>,
+    /// The values of sensitive variables, as tokens in `resources`.
+    redactor: Arc<berth_plan::Redactor>,
 }
 
 /// An environment's lifetime.
@@ -461,7 +486,11 @@ fn desired(c: &Compiled, narrow: &Narrow, secrets: bool) -> Option<Wanted> {
         .iter()
         .map(|e| Environment { name: e.meta.name.clone(), expires_unix: e.expires_unix, ttl_secs: e.ttl_secs })
         .collect();
-    Some(Wanted { resources, environments, now: c.now_unix, secrets })
+    let redactor = berth_plan::Redactor::new(c.sensitive.iter().map(String::as_str));
+    for r in &mut resources {
+        redactor.redact(&mut r.attrs);
+    }
+    Some(Wanted { resources, environments, now: c.now_unix, secrets, redactor: Arc::new(redactor) })
 }
 
 /// The objects to apply: those of expired environments are left out (`berth gc` deletes

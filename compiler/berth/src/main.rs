@@ -134,8 +134,8 @@ enum Command {
     /// Reads the real objects, reports drift and records what is real in the state.
     #[command(after_help = "Examples:\n  berth refresh examples/esw-central")]
     Refresh {
-        /// The spec whose state to refresh.
-        spec: String,
+        #[command(flatten)]
+        spec: SpecArgs,
         #[command(flatten)]
         state: apply::StateArgs,
         #[command(flatten)]
@@ -241,7 +241,7 @@ enum ImageCommand {
     },
 }
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 struct SpecArgs {
     /// A spec file or a directory of .hcl files.
     spec: String,
@@ -340,7 +340,7 @@ fn run(command: Command, format: DiagFormat) -> Result<ExitCode, String> {
         Command::Apply { spec, state, narrow, run } => apply::apply(&spec, &state, &narrow, &run, false, format),
         Command::Destroy { spec, state, narrow, run } => apply::apply(&spec, &state, &narrow, &run, true, format),
         Command::Gc { spec, state, run, dry_run } => apply::gc(&spec, &state, &run, dry_run, format),
-        Command::Refresh { spec, state, narrow } => apply::refresh(&spec, &state, &narrow),
+        Command::Refresh { spec, state, narrow } => apply::refresh(&spec, &state, &narrow, format),
         Command::State(StateCommand::List { spec, state }) => apply::state(&spec, &state, None),
         Command::State(StateCommand::Show { spec, address, state }) => apply::state(&spec, &state, Some(&address)),
         Command::Fmt { paths, check } => fmt(&paths, check, format),

@@ -178,8 +178,9 @@ pub fn diff(desired: &[Resource], state: &State) -> Plan {
     }
 }
 
-/// A digest of the desired objects, independent of their order.
-fn spec_digest(desired: &[Resource]) -> String {
+/// A digest of the desired objects, independent of their order: what a saved plan records of
+/// its spec.
+pub fn spec_digest(desired: &[Resource]) -> String {
     let mut sorted: Vec<&Resource> = desired.iter().collect();
     sorted.sort_by(|a, b| a.address.cmp(&b.address));
     hex_sha256(&serde_json::to_vec(&sorted).expect("resources always serialize"))

@@ -6,13 +6,15 @@
 mod diff;
 mod digest;
 mod engine;
+mod redact;
 mod render;
 mod resource;
 mod state;
 
-pub use diff::{Action, Change, PLAN_FORMAT, Plan, diff, is_unknown};
+pub use diff::{Action, Change, PLAN_FORMAT, Plan, diff, is_unknown, spec_digest};
 pub use digest::hex_sha256;
 pub use engine::{Applied, BoxFuture, Engine, EngineError, Found, Request};
+pub use redact::Redactor;
 pub use render::render;
 pub use resource::{Resource, as_reference, reference, resolve};
 pub use state::{Recorded, STATE_FORMAT, State, StateError};

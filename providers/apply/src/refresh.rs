@@ -3,7 +3,7 @@
 //! lineage that a dead run created but never recorded.
 
 use crate::walk::Engines;
-use berth_plan::{Found, Recorded, Resource, State, is_unknown};
+use berth_plan::{Found, Recorded, Redactor, Resource, State, is_unknown};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,9 +24,10 @@ pub enum Drift {
     },
 }
 
-/// The state with every recorded object as its engine reports it now: vanished objects left
-/// out, changed attributes taken over. Objects of engines not in `engines` stay as recorded.
-pub async fn refresh(state: &State, engines: &Engines) -> Result<(State, Vec<Drift>), String> {
+/// The state with every recorded object as its engine reports it now (sensitive values
+/// redacted as in the state): vanished objects left out, changed attributes taken over.
+/// Objects of engines not in `engines` stay as recorded.
+pub async fn refresh(state: &State, engines: &Engines, redactor: &Redactor) -> Result<(State, Vec<Drift>), String> {
     let mut fresh = state.clone();
     let mut drift = Vec::new();
     let mut by_engine: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -44,11 +45,12 @@ pub async fn refresh(state: &State, engines: &Engines) -> Result<(State, Vec<Dri
             .collect();
         let read = engine.read(&objects).await.map_err(|e| format!("reading the {name} objects: {e}"))?;
         for (address, observed) in addresses.into_iter().zip(read) {
-            let Some(observed) = observed else {
+            let Some(mut observed) = observed else {
                 fresh.resources.remove(address);
                 drift.push(Drift::Gone { address: address.to_owned() });
                 continue;
             };
+            redactor.redact(&mut observed.attrs);
             let rec = fresh.resources.get_mut(address).expect("every address read is recorded");
             let mut changed = Vec::new();
             // An attribute the engine cannot observe (the region of a client, a group's subnet)
@@ -90,7 +92,12 @@ pub struct Adopted {
 /// second object of one address is recorded under `ADDRESS~ID`, which the plan then deletes.
 /// Attributes are what the engine reads, completed by the desired literal values the engine
 /// cannot observe.
-pub async fn adopt(state: &mut State, engines: &Engines, desired: &[Resource]) -> Result<Adopted, String> {
+pub async fn adopt(
+    state: &mut State,
+    engines: &Engines,
+    desired: &[Resource],
+    redactor: &Redactor,
+) -> Result<Adopted, String> {
     let wanted: BTreeMap<&str, &Resource> = desired.iter().map(|r| (r.address.as_str(), r)).collect();
     let mut outcome = Adopted::default();
     for (name, engine) in engines {
@@ -104,7 +111,8 @@ pub async fn adopt(state: &mut State, engines: &Engines, desired: &[Resource]) -
         let objects: Vec<(&str, &str)> = orphans.iter().map(|f| (f.kind.as_str(), f.id.as_str())).collect();
         let read = engine.read(&objects).await.map_err(|e| format!("reading the {name} objects: {e}"))?;
         for (found, observed) in orphans.into_iter().zip(read) {
-            let Some(observed) = observed else { continue };
+            let Some(mut observed) = observed else { continue };
+            redactor.redact(&mut observed.attrs);
             let desired = wanted.get(found.address.as_str()).copied();
             let address = if state.resources.contains_key(&found.address) {
                 outcome.duplicates.push(format!("{}~{}", found.address, found.id));

@@ -4,7 +4,7 @@
 //! one), and once more at the end.
 
 use crate::backend::{BackendError, LockGuard};
-use berth_plan::{Action, Applied, Engine, EngineError, Plan, Recorded, Request, State, resolve};
+use berth_plan::{Action, Applied, Engine, EngineError, Plan, Recorded, Redactor, Request, State, resolve};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -88,6 +88,8 @@ pub struct Options {
     pub parallelism: usize,
     /// Set to stop starting new work: work in flight finishes and the state is saved.
     pub stop: Arc<AtomicBool>,
+    /// Puts sensitive values back into the attributes just before an engine gets them.
+    pub redactor: Arc<Redactor>,
 }
 
 /// How one object's change ended.
@@ -187,7 +189,7 @@ pub async fn apply(
                 fail(i, &nodes, &error, &mut outcomes, observer, &dependents, &mut waiting, &mut ready, &mut blocked);
                 continue;
             };
-            let call = match prepare(node, &state) {
+            let call = match prepare(node, &state, &options.redactor) {
                 Ok(call) => call,
                 Err(error) => {
                     fail(
@@ -233,7 +235,7 @@ pub async fn apply(
         let node = &nodes[i];
         match result {
             Ok(applied) => {
-                record(node, applied, &mut state);
+                record(node, applied, &mut state, &options.redactor);
                 saver.changed();
                 observer.event(&Event::Finished { address: &node.address, step: node.step, elapsed });
                 let last_step = !matches!((node.action, node.step), (Action::Replace, Step::Delete));
@@ -397,8 +399,9 @@ impl Call {
     }
 }
 
-/// The call for a node, with every reference resolved from the state.
-fn prepare(node: &Node, state: &State) -> Result<Call, String> {
+/// The call for a node, with every reference resolved from the state and sensitive values
+/// revealed.
+fn prepare(node: &Node, state: &State, redactor: &Redactor) -> Result<Call, String> {
     let lookup = |address: &str, attr: &str| state.resources.get(address).and_then(|r: &Recorded| r.value(attr));
     let mut attrs = Map::with_capacity(node.after.len());
     for (name, value) in &node.after {
@@ -406,6 +409,7 @@ fn prepare(node: &Node, state: &State) -> Result<Call, String> {
             .ok_or_else(|| format!("{}: `{name}` refers to an object that was not created", node.address))?;
         attrs.insert(name.clone(), resolved);
     }
+    redactor.reveal(&mut attrs);
     Ok(Call {
         address: node.address.clone(),
         kind: node.kind.clone(),
@@ -418,14 +422,15 @@ fn prepare(node: &Node, state: &State) -> Result<Call, String> {
 }
 
 /// Records a finished step in the state.
-fn record(node: &Node, applied: Option<Applied>, state: &mut State) {
+fn record(node: &Node, applied: Option<Applied>, state: &mut State, redactor: &Redactor) {
     match applied {
         Some(applied) => {
             let lookup = |address: &str, attr: &str| state.resources.get(address).and_then(|r| r.value(attr));
             let attrs: Map<String, Value> =
                 node.after.iter().filter_map(|(k, v)| Some((k.clone(), resolve(v, &lookup)?))).collect();
-            let outputs: Map<String, Value> =
+            let mut outputs: Map<String, Value> =
                 applied.attrs.into_iter().filter(|(k, _)| !attrs.contains_key(k)).collect();
+            redactor.redact(&mut outputs);
             state.resources.insert(
                 node.address.clone(),
                 Recorded {

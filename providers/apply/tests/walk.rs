@@ -108,7 +108,7 @@ async fn run(engine: &Arc<Memory>, backend: &LocalBackend, desired: &[Resource])
     let plan = diff(desired, &state);
     let engines: Engines = BTreeMap::from([("memory".to_owned(), engine.clone() as Arc<dyn Engine>)]);
     let mut guard = backend.lock(&LockInfo::new("apply", jiff::Timestamp::UNIX_EPOCH), Duration::ZERO).await.unwrap();
-    let options = Options { parallelism: 4, stop: Arc::new(AtomicBool::new(false)) };
+    let options = Options { parallelism: 4, stop: Arc::new(AtomicBool::new(false)), redactor: Arc::default() };
     let report = apply(&plan, state, &engines, &mut *guard, &options, &Quiet).await;
     guard.release().await.unwrap();
     report
