@@ -19,4 +19,4 @@ pub use address::{Address, Key, ModuleStep, NestedStep, tag_address};
 pub use emit::{EmitInput, Emitter, OutputFile, OutputTree};
 pub use graph::{Edge, Item, Node, ResourceGraph};
 pub use model::*;
-pub use value::{Reference, Value, format_number};
+pub use value::{Object, Reference, Value, format_number};

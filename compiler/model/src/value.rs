@@ -23,7 +23,7 @@ pub enum Value {
     /// A list, tuple or set (sets are kept sorted and without duplicates).
     List(Arc<Vec<Value>>),
     /// A map or object, in key order.
-    Object(Arc<BTreeMap<String, Value>>),
+    Object(Arc<Object>),
     /// A reference to a declared object, or to an attribute only known once it exists
     /// (`cluster.c000.endpoint`): emitters render it as a reference in the target language.
     Ref(Arc<Reference>),
@@ -50,7 +50,7 @@ impl Value {
     }
 
     /// An object value.
-    pub fn object(items: BTreeMap<String, Value>) -> Self {
+    pub fn object(items: Object) -> Self {
         Value::Object(Arc::new(items))
     }
 
@@ -111,7 +111,7 @@ impl Value {
     }
 
     /// The entries, if this is an object.
-    pub fn as_object(&self) -> Option<&BTreeMap<String, Value>> {
+    pub fn as_object(&self) -> Option<&Object> {
         match self {
             Value::Object(o) => Some(o),
             _ => None,
@@ -208,14 +208,96 @@ impl<'de> serde::Deserialize<'de> for Value {
                 Ok(Value::list(items))
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-                let mut entries = BTreeMap::new();
-                while let Some((k, v)) = map.next_entry::<String, Value>()? {
-                    entries.insert(k, v);
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    entries.push(entry);
                 }
-                Ok(Value::object(entries))
+                Ok(Value::object(Object::from(entries)))
             }
         }
         deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// The entries of an object value: a vector sorted by key, without duplicate keys.
+///
+/// Spec objects are small (a fleet's variable file holds tens of thousands of four-key
+/// objects), and a sorted vector takes a fraction of a B-tree's memory, searches as fast and
+/// iterates in the same order as `BTreeMap` would.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Object(Vec<(String, Value)>);
+
+/// What iterating over an [`Object`] by reference yields.
+type ObjectIter<'a> = std::iter::Map<std::slice::Iter<'a, (String, Value)>, fn(&(String, Value)) -> (&String, &Value)>;
+
+impl Object {
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True without entries.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok().map(|i| &self.0[i].1)
+    }
+
+    /// The entries in key order.
+    pub fn iter(&self) -> ObjectIter<'_> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    /// The keys in order.
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    /// The values in key order.
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &Value> + ExactSizeIterator {
+        self.0.iter().map(|(_, v)| v)
+    }
+}
+
+/// Sorts the entries by key; of entries with the same key the last wins, as in a `BTreeMap`.
+impl From<Vec<(String, Value)>> for Object {
+    fn from(mut entries: Vec<(String, Value)>) -> Self {
+        if !entries.is_sorted_by(|a, b| a.0 < b.0) {
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut deduped: Vec<(String, Value)> = Vec::with_capacity(entries.len());
+            for entry in entries {
+                match deduped.last_mut() {
+                    Some(last) if last.0 == entry.0 => *last = entry,
+                    _ => deduped.push(entry),
+                }
+            }
+            entries = deduped;
+        }
+        entries.shrink_to_fit();
+        Object(entries)
+    }
+}
+
+impl From<BTreeMap<String, Value>> for Object {
+    fn from(map: BTreeMap<String, Value>) -> Self {
+        Object(map.into_iter().collect())
+    }
+}
+
+impl FromIterator<(String, Value)> for Object {
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
+        Object::from(iter.into_iter().collect::<Vec<_>>())
+    }
+}
+
+impl<'a> IntoIterator for &'a Object {
+    type Item = (&'a String, &'a Value);
+    type IntoIter = ObjectIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
     }
 }
 
@@ -298,5 +380,16 @@ mod tests {
         assert_eq!(Value::from_json(&j).to_json(), j);
         let direct: Value = serde_json::from_str(&j.to_string()).unwrap();
         assert_eq!(direct, Value::from_json(&j));
+    }
+
+    #[test]
+    fn objects_keep_key_order_and_the_last_of_a_duplicate_key() {
+        let o: Object =
+            [("b", 1.0), ("a", 2.0), ("b", 3.0)].into_iter().map(|(k, n)| (k.to_string(), Value::Number(n))).collect();
+        assert_eq!(o.keys().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(o.get("b"), Some(&Value::Number(3.0)));
+        assert_eq!(o.get("c"), None);
+        let direct: Value = serde_json::from_str(r#"{"z": 1, "y": 2, "z": 3}"#).unwrap();
+        assert_eq!(direct.to_string(), "{y = 2, z = 3}");
     }
 }

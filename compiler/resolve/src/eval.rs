@@ -104,8 +104,9 @@ struct Obj<'p> {
     schema: Option<&'static BlockSchema>,
     file: FileId,
     address: Address,
-    /// The iterator of a nested block with for_each or count: (block type, binding).
-    binding: Option<(String, Binding)>,
+    /// The iterator of a nested block with for_each or count: (block type, binding), boxed
+    /// because most objects have none.
+    binding: Option<Box<(String, Binding)>>,
     /// The reference to this object, made on first use and shared by every later one.
     reference: Option<Arc<Reference>>,
 }
@@ -720,7 +721,7 @@ impl<'p> Evaluator<'p> {
                 for child in children {
                     let body = self.eval_body(child);
                     let name = block.labels.first().map(|l| {
-                        let binding = self.objs[child].binding.as_ref().map(|(_, b)| b);
+                        let binding = self.objs[child].binding.as_deref().map(|(_, b)| b);
                         default_name(l.as_str(), binding)
                     });
                     out.blocks.push(NestedBlock {
@@ -784,7 +785,10 @@ impl<'p> Evaluator<'p> {
         let bindings = self.with_cycle_guard(key, desc, span, |ev| ev.bindings_of(&block.body, file, &scope));
         let result = bindings.map(|bindings| {
             let base = Address { module: self.modinsts[modinst].steps.clone(), ..Address::new(schema.name, label) };
-            let mut out = Vec::new();
+            let mut out = Vec::with_capacity(bindings.len());
+            // Fleets expand to tens of thousands of instances: grow the tables once.
+            self.objs.reserve(bindings.len());
+            self.insts.reserve(bindings.len());
             for binding in bindings {
                 let address = base.clone().with_key(binding.as_ref().map(binding_key));
                 let inst = self.insts.len();
@@ -957,7 +961,7 @@ impl<'p> Evaluator<'p> {
                         schema,
                         file,
                         address,
-                        binding: binding.map(|b| (kind.to_string(), b)),
+                        binding: binding.map(|b| Box::new((kind.to_string(), b))),
                         reference: None,
                     });
                     out.push(child);
@@ -1210,7 +1214,7 @@ impl<'p> Evaluator<'p> {
                                 all.insert(key.unwrap_or_default(), Value::Ref(self.object_reference(child)));
                             }
                         }
-                        return Ok((Value::object(all), used));
+                        return Ok((Value::object(all.into()), used));
                     };
                     used += 1;
                     let found: Vec<&'p Block> = nested_blocks
@@ -1329,7 +1333,7 @@ impl<'p> Evaluator<'p> {
                     let v = self.expr(value.expr(), sc)?;
                     out.insert(k, v);
                 }
-                Ok(Value::object(out))
+                Ok(Value::object(out.into()))
             }
             Expression::StringTemplate(t) => self.template(t, sc, span).map(Value::string),
             Expression::HeredocTemplate(h) => {
@@ -1517,7 +1521,7 @@ impl<'p> Evaluator<'p> {
             if f.grouping {
                 return Ok(Value::object(groups.into_iter().map(|(k, v)| (k, Value::list(v))).collect()));
             }
-            return Ok(Value::object(map));
+            return Ok(Value::object(map.into()));
         }
         Ok(Value::list(list))
     }
@@ -1752,7 +1756,7 @@ impl<'p> Evaluator<'p> {
                 }
                 None => Err(self.type_error(span, format!("a list index must be a whole number, not {key}"))),
             },
-            (Value::Object(o), Value::String(k)) => match o.get(&**k) {
+            (Value::Object(o), Value::String(k)) => match o.get(k) {
                 Some(v) => Ok(v.clone()),
                 None => {
                     let mut d = Diagnostic::error(&codes::EVAL_INDEX, span, format!("the map has no key {k:?}"))
@@ -1915,7 +1919,7 @@ impl<'p> Evaluator<'p> {
     /// The block type of the innermost nested block with an iterator around an object.
     fn nearest_iterator(&self, mut obj: usize) -> Option<String> {
         loop {
-            if let Some((kind, _)) = &self.objs[obj].binding {
+            if let Some((kind, _)) = self.objs[obj].binding.as_deref() {
                 return Some(kind.clone());
             }
             obj = self.objs[obj].parent?;
@@ -1924,7 +1928,7 @@ impl<'p> Evaluator<'p> {
 
     fn nested_binding(&self, mut obj: usize, name: &str) -> Option<Binding> {
         loop {
-            if let Some((kind, b)) = &self.objs[obj].binding
+            if let Some((kind, b)) = self.objs[obj].binding.as_deref()
                 && kind == name
             {
                 return Some(b.clone());
@@ -2040,7 +2044,7 @@ impl<'p> Evaluator<'p> {
                             _ => list.push(v),
                         }
                     }
-                    let value = if map.is_empty() { Value::list(list) } else { Value::object(map) };
+                    let value = if map.is_empty() { Value::list(list) } else { Value::object(map.into()) };
                     return Ok((value, 1));
                 }
             }
@@ -2136,7 +2140,7 @@ impl<'p> Evaluator<'p> {
                         self.modinsts[c].steps.last().and_then(|s| s.key.as_ref()).map(key_text).unwrap_or_default();
                     all.insert(key, self.all_outputs(c)?);
                 }
-                return Ok((Value::object(all), 1));
+                return Ok((Value::object(all.into()), 1));
             }
         };
         let Some(child) = child else {
@@ -2179,7 +2183,7 @@ impl<'p> Evaluator<'p> {
             let name = block.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default();
             all.insert(name, self.output_value(modinst, block, file)?);
         }
-        Ok(Value::object(all))
+        Ok(Value::object(all.into()))
     }
 
     fn unknown_attr(&mut self, file: FileId, attr: &Attribute, known: &[&str], what: &str) {

@@ -7,7 +7,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use berth_model::{Reference, Value, format_number};
+use berth_model::{Object, Reference, Value, format_number};
 use ipnet::IpNet;
 use regex::Regex;
 use sha2::{Digest as _, Sha256};
@@ -126,7 +126,7 @@ const FUNCTIONS: &[(&str, &str, Body)] = &[
     ("log", "num base", |a| num(a.num(0)?.log(a.num(1)?))),
     ("lookup", "inputMap key default?", |a| {
         let key = a.str(1)?;
-        match (a.obj(0)?.get(&*key), a.vals.get(2)) {
+        match (a.obj(0)?.get(&key), a.vals.get(2)) {
             (Some(v), _) | (None, Some(v)) => Ok(v.clone()),
             (None, None) => Err(a.err(1, format!("the map has no key {key:?} and no default was given"))),
         }
@@ -138,7 +138,7 @@ const FUNCTIONS: &[(&str, &str, Body)] = &[
         for i in (0..a.vals.len()).filter(|i| !a.vals[*i].is_null()) {
             out.extend(a.obj(i)?.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
-        Ok(Value::object(out))
+        Ok(Value::object(out.into()))
     }),
     ("min", "numbers+", |a| fold(a, f64::min)),
     ("one", "list", |a| match a.list(0)? {
@@ -273,7 +273,7 @@ impl<'a> Args<'a> {
         self.vals[i].as_list().ok_or_else(|| self.bad(i, "list"))
     }
 
-    fn obj(&self, i: usize) -> Result<&'a BTreeMap<String, Value>, FnError> {
+    fn obj(&self, i: usize) -> Result<&'a Object, FnError> {
         self.vals[i].as_object().ok_or_else(|| self.bad(i, "map"))
     }
 

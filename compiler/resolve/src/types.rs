@@ -1,10 +1,9 @@
 //! Variable type constraints (`string`, `list(number)`, `object({ a = string })`, ...) and the
 //! conversions Terraform users expect: numbers and bools to strings, numeric strings to numbers.
 
-use berth_model::Value;
+use berth_model::{Object, Value};
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// A type constraint.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,7 +118,7 @@ impl Type {
             (Type::Map(elem), Value::Object(entries)) => entries
                 .iter()
                 .map(|(k, v)| elem.convert(v).map(|v| (k.clone(), v)).map_err(|e| format!("element {k:?}: {e}")))
-                .collect::<Result<BTreeMap<_, _>, _>>()
+                .collect::<Result<Object, _>>()
                 .map(Value::object),
             (Type::Object(attrs), Value::Object(entries)) => {
                 let mut out = BTreeMap::new();
@@ -134,7 +133,7 @@ impl Type {
                         None => return Err(format!("attribute {name:?} is required")),
                     }
                 }
-                Ok(Value::Object(Arc::new(out)))
+                Ok(Value::object(out.into()))
             }
             (Type::Tuple(types), Value::List(items)) => {
                 if types.len() != items.len() {

@@ -63,6 +63,9 @@ pub struct HelmEmitter {
     /// When certificates are issued, in seconds since the Unix epoch (the CLI passes the
     /// clock in; the emitter never reads it).
     pub now_unix: i64,
+    /// Threads that sign certificates; 0 takes what the machine offers (at most 8). The
+    /// output is the same whatever the number.
+    pub threads: usize,
 }
 
 impl Emitter for HelmEmitter {
@@ -73,7 +76,7 @@ impl Emitter for HelmEmitter {
     fn emit(&self, input: EmitInput<'_>) -> (OutputTree, Diagnostics) {
         let mut diags = Diagnostics::new();
         let plan = chart::Plan::new(input.model);
-        let issued = tls::Issued::issue(input.model, plan.certificates(), self.now_unix, &mut diags);
+        let issued = tls::Issued::issue(input.model, plan.certificates(), self.now_unix, self.threads, &mut diags);
         let tree = chart::render_all(input.model, &plan, &issued, &mut diags);
         (tree, diags)
     }

@@ -84,7 +84,7 @@ pub(crate) fn resources(model: &Model, now_unix: i64) -> Vec<Resource> {
 pub(crate) fn secret_data(model: &Model, now_unix: i64, diags: &mut Diagnostics) -> BTreeMap<String, Vec<u8>> {
     let plan = Plan::new(model);
     let versions = versions(model, &plan, now_unix);
-    let issued = Issued::issue(model, plan.certificates(), now_unix, diags);
+    let issued = Issued::issue(model, plan.certificates(), now_unix, 0, diags);
     let mut out = BTreeMap::new();
     for ci in plan.certificates() {
         let cert = &model.certificates[ci];

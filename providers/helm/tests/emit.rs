@@ -10,7 +10,7 @@ const BASIC: &str = "providers/helm/tests/specs/basic";
 
 /// The charts of a spec, which must emit without errors.
 fn emit(spec: &str, var_files: &[&str]) -> OutputTree {
-    let (tree, diags) = berth_tests::emit(&HelmEmitter { now_unix: FIXED_NOW_UNIX }, spec, var_files);
+    let (tree, diags) = berth_tests::emit(&HelmEmitter { now_unix: FIXED_NOW_UNIX, threads: 0 }, spec, var_files);
     assert!(!diags.has_errors(), "{diags:?}");
     tree
 }
@@ -225,7 +225,7 @@ fn a_chart_over_helms_release_limit_is_an_error() {
     let dir = berth_tests::TempDir::new("helm-large");
     let vars = dir.write("large.json", serde_json::json!({ "blob": blob }).to_string());
     let (_, diags) = berth_tests::emit(
-        &HelmEmitter { now_unix: FIXED_NOW_UNIX },
+        &HelmEmitter { now_unix: FIXED_NOW_UNIX, threads: 0 },
         "providers/helm/tests/specs/large-release",
         &[vars.to_str().unwrap()],
     );
@@ -237,4 +237,35 @@ fn a_chart_over_helms_release_limit_is_an_error() {
         "{}",
         errors[0].message
     );
+}
+
+#[test]
+fn output_is_the_same_whatever_the_number_of_threads() {
+    let (model, graph) = berth_tests::compile("examples/fleet", &["examples/fleet/fleet-1.json"]);
+    let input = berth_model::EmitInput { model: &model, graph: &graph };
+    let emit = |threads| {
+        let (tree, diags) = berth_model::Emitter::emit(&HelmEmitter { now_unix: FIXED_NOW_UNIX, threads }, input);
+        assert!(!diags.has_errors(), "{diags:?}");
+        tree
+    };
+    // Key material is new on every build: of secret files, compare which certificates they hold.
+    let shape = |tree: &OutputTree| {
+        tree.iter()
+            .map(|(p, f)| {
+                let contents = if f.secret {
+                    let values: Value = serde_norway::from_slice(&f.contents).unwrap();
+                    let certs = values["berthTls"].as_object().unwrap();
+                    certs.iter().map(|(c, keys)| format!("{c}: {:?}\n", keys.as_object().unwrap().keys())).collect()
+                } else {
+                    String::from_utf8(f.contents.clone()).unwrap()
+                };
+                (p.to_string(), f.secret, contents)
+            })
+            .collect::<Vec<_>>()
+    };
+    let one = shape(&emit(1));
+    assert!(one.iter().any(|(_, secret, certs)| *secret && certs.contains("tls.key")), "the fleet issues certificates");
+    for threads in [2, 3, 8] {
+        assert!(one == shape(&emit(threads)), "{threads} threads gave other output than one");
+    }
 }

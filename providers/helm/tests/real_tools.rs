@@ -20,7 +20,7 @@ const CHECK_LIMIT: Duration = Duration::from_secs(600);
 /// as the CLI writes its secrets directory. Returns the arguments of check_charts.py: each
 /// chart directory, followed by `-f SECRETS_VALUES` when berth issued certificates for it.
 fn write_charts(spec: &str, var_files: &[&str], dir: &Path) -> Vec<PathBuf> {
-    let (tree, diags) = berth_tests::emit(&HelmEmitter { now_unix: FIXED_NOW_UNIX }, spec, var_files);
+    let (tree, diags) = berth_tests::emit(&HelmEmitter { now_unix: FIXED_NOW_UNIX, threads: 0 }, spec, var_files);
     assert!(!diags.has_errors(), "{spec}: {diags:?}");
     let secrets = dir.with_extension("secrets");
     let mut args = Vec::new();

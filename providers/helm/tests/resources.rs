@@ -12,7 +12,7 @@ const BASIC: &str = "providers/helm/tests/specs/basic";
 fn resources_are_the_charts_objects() {
     let (model, graph) = berth_tests::compile(BASIC, &[]);
     let input = EmitInput { model: &model, graph: &graph };
-    let (tree, _) = HelmEmitter { now_unix: FIXED_NOW_UNIX }.emit(input);
+    let (tree, _) = HelmEmitter { now_unix: FIXED_NOW_UNIX, threads: 0 }.emit(input);
     let resources = berth_helm::resources(input, FIXED_NOW_UNIX);
     let mut chart_objects: Vec<Value> = Vec::new();
     for (path, file) in tree.iter() {
