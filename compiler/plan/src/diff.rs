@@ -1,7 +1,6 @@
 //! The plan: the difference between the objects a spec wants and the recorded state, per
 //! resource address.
 
-use crate::digest::hex_sha256;
 use crate::resource::{Resource, as_reference, resolve};
 use crate::state::State;
 use serde::{Deserialize, Serialize};
@@ -54,10 +53,10 @@ pub struct Change {
     pub kind: String,
     /// What happens to it.
     pub action: Action,
-    /// The recorded attributes (absent for a creation).
+    /// The recorded attributes (absent for a creation and a no-op).
     pub before: Option<Map<String, Value>>,
     /// The desired attributes, with references to objects not created yet left as references
-    /// (absent for a deletion).
+    /// (absent for a deletion and a no-op).
     pub after: Option<Map<String, Value>>,
     /// The attributes that differ between `before` and `after`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -145,8 +144,10 @@ pub fn diff(desired: &[Resource], state: &State) -> Plan {
             engine: r.engine.clone(),
             kind: r.kind.clone(),
             action: p.action,
-            before: recorded.map(|rec| rec.attrs.clone()),
-            after: Some(p.after),
+            // An unchanged object carries no attributes: at fleet scale they would be most of
+            // the plan, twice over.
+            before: recorded.filter(|_| p.action != Action::NoOp).map(|rec| rec.attrs.clone()),
+            after: (p.action != Action::NoOp).then_some(p.after),
             changed: p.changed,
             replace_because: p.replace_because,
             deps: r.deps.clone(),
@@ -181,9 +182,13 @@ pub fn diff(desired: &[Resource], state: &State) -> Plan {
 /// A digest of the desired objects, independent of their order: what a saved plan records of
 /// its spec.
 pub fn spec_digest(desired: &[Resource]) -> String {
+    use sha2::Digest;
     let mut sorted: Vec<&Resource> = desired.iter().collect();
     sorted.sort_by(|a, b| a.address.cmp(&b.address));
-    hex_sha256(&serde_json::to_vec(&sorted).expect("resources always serialize"))
+    // Hashed as it is written: at fleet scale the JSON would be a hundred megabytes.
+    let mut hasher = sha2::Sha256::new();
+    serde_json::to_writer(&mut hasher, &sorted).expect("resources always serialize");
+    crate::digest::hex(&hasher.finalize())
 }
 
 struct Planned {
