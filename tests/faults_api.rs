@@ -336,3 +336,56 @@ fn the_kubernetes_side_retries_429_503_and_dropped_connections_to_exactly_the_sp
     let clean = run(standin.kubeconfig(), &["plan", "--refresh", "--detailed-exitcode"]);
     assert_eq!(clean.status.code(), Some(0), "{:?}", text(&clean));
 }
+
+/// Sends SIGINT to a process, as Ctrl-C does.
+fn interrupt(pid: u32) {
+    let sent = std::process::Command::new("kill").args(["-INT", &pid.to_string()]).status().expect("kill");
+    assert!(sent.success(), "kill -INT {pid} failed");
+}
+
+/// Ctrl-C during an apply: no new work starts, the calls in flight finish, the state is saved
+/// whole and the run says it was stopped; the next run finishes the job. A second Ctrl-C exits
+/// at once (130), and the state is still whole.
+#[test]
+fn ctrl_c_stops_starting_work_saves_the_state_and_a_second_exits_at_once() {
+    let fleet = Fleet::new("ctrl-c");
+    let slow = FaultProxy::start(fleet.moto.url(), &["--rate", "0", "--delay", "0.3"]);
+    let mut slowed = fleet.apply();
+    slowed.args(["--parallelism", "2"]).env("AWS_ENDPOINT_URL", slow.url());
+
+    let run = Running::spawn(&mut slowed);
+    // Past the lookups that come before the walk: creations are under way.
+    let busy = wait_until("the apply creates", LIMIT, || slow.stats()["forwarded"].as_u64() > Some(10));
+    assert!(busy, "the apply never called AWS");
+    interrupt(run.id());
+    let out = run.finish();
+    let (_, log) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(log.contains("interrupted") && log.contains("the apply was stopped"), "{log}");
+    assert!(fleet.counts().0 < WHOLE.0, "the interrupted run started everything anyway: {log}");
+    fleet.saved().expect("the state is saved");
+
+    // Calls that take a second each: the second Ctrl-C comes while they are in flight.
+    let slower = FaultProxy::start(fleet.moto.url(), &["--rate", "0", "--delay", "1.0"]);
+    let mut slowed = fleet.apply();
+    slowed.env("AWS_ENDPOINT_URL", slower.url());
+    let run = Running::spawn(&mut slowed);
+    let busy = wait_until("the apply calls AWS again", LIMIT, || slower.stats()["forwarded"].as_u64() > Some(6));
+    assert!(busy, "the second apply never called AWS");
+    let start = Instant::now();
+    interrupt(run.id());
+    std::thread::sleep(Duration::from_millis(20));
+    interrupt(run.id());
+    let out = run.finish();
+    assert_eq!(out.status.code(), Some(130), "{:?}", text(&out));
+    assert!(start.elapsed() < Duration::from_secs(5), "the second Ctrl-C did not exit at once");
+    fleet.saved().expect("the state is whole after the second Ctrl-C");
+    // Calls the dead run left in the proxy still reach moto. Real EC2 would dedupe the re-run's
+    // creations by ClientToken; moto does not, so the re-run waits until they are through.
+    std::thread::sleep(Duration::from_secs(2));
+
+    ok(&output_within(&mut fleet.apply(), LIMIT));
+    assert_eq!(fleet.counts(), WHOLE);
+    let clean = output_within(fleet.berth("plan").args(["--refresh", "--detailed-exitcode"]), LIMIT);
+    assert_eq!(clean.status.code(), Some(0), "{:?}", text(&clean));
+}

@@ -146,11 +146,13 @@ pub(crate) fn apply(
     let Some(wanted) = desired(&compiled, narrow, true) else { return Ok(code) };
     let wanted = Some(wanted);
     runtime()?.block_on(async {
+        let stop = Arc::new(AtomicBool::new(false));
+        watch_interrupts(stop.clone());
         let backend = backend(state_args, &spec_path)?;
         let operation = if destroy { "destroy" } else { "apply" };
         let info = LockInfo::new(operation, jiff::Timestamp::now());
         let mut guard = backend.lock(&info, state_args.lock_timeout).await.map_err(|e| e.to_string())?;
-        let result = apply_locked(&*backend, &mut *guard, saved, wanted, spec_path, narrow, run, destroy).await;
+        let result = apply_locked(&*backend, &mut *guard, saved, wanted, spec_path, narrow, run, destroy, stop).await;
         let released = guard.release().await;
         let code = result?;
         released.map_err(|e| format!("the state was saved, but releasing its lock failed: {e}"))?;
@@ -168,6 +170,7 @@ async fn apply_locked(
     narrow: &Narrow,
     run: &RunArgs,
     destroy: bool,
+    stop: Arc<AtomicBool>,
 ) -> Result<ExitCode, String> {
     let mut state = load(backend).await?;
     let redactor = wanted.as_ref().map(|w| w.redactor.clone()).unwrap_or_default();
@@ -254,8 +257,9 @@ async fn apply_locked(
         state.serial = 1;
         guard.save(&state.to_bytes()).await.map_err(|e| e.to_string())?;
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    watch_interrupts(stop.clone());
+    if stop.load(Ordering::SeqCst) {
+        return Err("interrupted before anything was applied; nothing changed".into());
+    }
     let options = Options { parallelism: run.parallelism, stop, redactor };
     let observer = observer(&plan);
     let report = berth_apply::apply(&plan, state, &engines, guard, &options, &*observer).await;
@@ -825,6 +829,9 @@ fn summary(report: &Report, engines: &Engines) {
         let calls = engine.calls();
         let list: Vec<String> = calls.iter().map(|(call, n)| format!("{call} {n}")).collect();
         out.push_str(&format!("API calls ({name}): {}\n", list.join(", ")));
+    }
+    if report.retries > 0 {
+        out.push_str(&format!("Objects tried again after their API's own retries: {}\n", report.retries));
     }
     let verdict = if report.succeeded() { "complete" } else { "FAILED" };
     out.push_str(&format!(

@@ -8,7 +8,7 @@ use berth_plan::{Action, Applied, Engine, EngineError, Plan, Recorded, Redactor,
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -114,6 +114,8 @@ pub struct Report {
     pub elapsed: Duration,
     /// A failed save, if one failed (the walk stops starting work when one does).
     pub save_error: Option<String>,
+    /// How often an object was tried again after its engine gave up on a passing error.
+    pub retries: usize,
 }
 
 impl Report {
@@ -121,6 +123,23 @@ impl Report {
     pub fn succeeded(&self) -> bool {
         self.save_error.is_none() && self.outcomes.values().all(|(_, _, o)| *o == Outcome::Done)
     }
+}
+
+/// Why an object queued behind `--parallelism` was not started.
+const STOPPED: &str = "the apply was stopped";
+
+/// How often the walk tries an object again when its engine's own retries ran out on an error
+/// that may pass (throttling, a server error, a lost connection). Creations are safe to repeat:
+/// every engine makes them idempotent (tokens, names, server-side apply).
+const OBJECT_RETRIES: u32 = 3;
+
+/// The pause before the walk's `attempt`-th new try: 1 s, 2 s, 4 s, with up to half again as
+/// jitter, so that throttled objects do not all come back at once.
+fn retry_pause(attempt: u32) -> Duration {
+    let base = Duration::from_secs(1 << (attempt - 1).min(4));
+    let mut byte = [0u8; 1];
+    let jitter = if getrandom::fill(&mut byte).is_ok() { u32::from(byte[0]) } else { 128 };
+    base + base.mul_f64(f64::from(jitter) / 512.0)
 }
 
 /// A node of the walk: one step on one object.
@@ -167,12 +186,13 @@ pub async fn apply(
     let mut running: JoinSet<(usize, Result<Option<Applied>, EngineError>, Duration)> = JoinSet::new();
     let mut saver = Saver::default();
     let mut save_error = None;
+    let retries = Arc::new(AtomicUsize::new(0));
 
     loop {
         let stopping = options.stop.load(Ordering::SeqCst) || save_error.is_some();
         while let Some(i) = ready.pop() {
             let node = &nodes[i];
-            if let Some(because) = blocked[i].clone().or_else(|| stopping.then(|| "the apply was stopped".into())) {
+            if let Some(because) = blocked[i].clone().or_else(|| stopping.then(|| STOPPED.into())) {
                 observer.event(&Event::Skipped { address: &node.address, because: &because });
                 finish(
                     i,
@@ -208,10 +228,25 @@ pub async fn apply(
             };
             observer.event(&Event::Started { address: &node.address, step: node.step });
             let limit = limit.clone();
+            let retries = retries.clone();
+            let stop = options.stop.clone();
             running.spawn(async move {
                 let _permit = limit.acquire_owned().await;
+                if stop.load(Ordering::SeqCst) {
+                    return (i, Err(EngineError::permanent(STOPPED)), Duration::ZERO);
+                }
                 let began = Instant::now();
-                let result = call.run(&*engine).await;
+                let mut attempt = 0;
+                let result = loop {
+                    match call.run(&*engine).await {
+                        Err(e) if e.retryable && attempt < OBJECT_RETRIES => {
+                            attempt += 1;
+                            retries.fetch_add(1, Ordering::Relaxed);
+                            tokio::time::sleep(retry_pause(attempt)).await;
+                        }
+                        result => break result,
+                    }
+                };
                 (i, result, began.elapsed())
             });
         }
@@ -244,6 +279,10 @@ pub async fn apply(
                 }
                 finish(i, &dependents, &mut waiting, &mut ready, &mut blocked, None);
             }
+            Err(error) if error.message == STOPPED => {
+                observer.event(&Event::Skipped { address: &node.address, because: STOPPED });
+                finish(i, &dependents, &mut waiting, &mut ready, &mut blocked, Some(STOPPED));
+            }
             Err(error) => {
                 let message = error.message.clone();
                 fail(i, &nodes, &message, &mut outcomes, observer, &dependents, &mut waiting, &mut ready, &mut blocked);
@@ -265,11 +304,11 @@ pub async fn apply(
     if options.stop.load(Ordering::SeqCst) {
         for o in outcomes.values_mut() {
             if o.2 == Outcome::Skipped("not started".into()) {
-                o.2 = Outcome::Skipped("the apply was stopped".into());
+                o.2 = Outcome::Skipped(STOPPED.into());
             }
         }
     }
-    Report { outcomes, state, elapsed: start.elapsed(), save_error }
+    Report { outcomes, state, elapsed: start.elapsed(), save_error, retries: retries.load(Ordering::Relaxed) }
 }
 
 /// Marks node `i` failed and everything waiting on it blocked.

@@ -12,12 +12,14 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Objects by id, the calls in the order they arrived, and kinds whose creation fails.
+/// Objects by id, the calls in the order they arrived, addresses whose creation fails for
+/// good, and addresses whose creation fails with a passing error so many times first.
 #[derive(Default)]
 struct Memory {
     objects: Mutex<BTreeMap<String, Map<String, Value>>>,
     log: Mutex<Vec<String>>,
     failing: Vec<String>,
+    flaky: Mutex<BTreeMap<String, u32>>,
 }
 
 impl Engine for Memory {
@@ -31,6 +33,10 @@ impl Engine for Memory {
             self.log.lock().unwrap().push(format!("create {}", r.address));
             if self.failing.iter().any(|f| f == r.address) {
                 return Err(EngineError::permanent(format!("{} refused", r.address)));
+            }
+            if let Some(left) = self.flaky.lock().unwrap().get_mut(r.address).filter(|n| **n > 0) {
+                *left -= 1;
+                return Err(EngineError::transient("RequestLimitExceeded"));
             }
             let id = format!("id-{}", &r.token[..12]);
             self.objects.lock().unwrap().insert(id.clone(), r.attrs.clone());
@@ -186,4 +192,22 @@ async fn a_failure_stops_its_dependents_only_and_the_rerun_finishes() {
     assert_eq!(creates, ["create h1.v:vol", "create h1.v:att"], "only what was missing is created");
     let actions: Vec<Action> = report.outcomes.values().map(|o| o.1).collect();
     assert_eq!(actions, [Action::Create, Action::Create]);
+}
+
+#[tokio::test]
+async fn a_passing_error_is_tried_again_and_a_permanent_one_is_not() {
+    let dir = TempDir::new("walk-retry");
+    let backend = LocalBackend::new(dir.path().join("state.json"));
+    let engine = Arc::new(Memory {
+        failing: vec!["h2:i".into()],
+        flaky: Mutex::new(BTreeMap::from([("h1.v:vol".to_owned(), 1)])),
+        ..Memory::default()
+    });
+    let report = run(&engine, &backend, &spec("a")).await;
+    assert_eq!(report.retries, 1);
+    assert_eq!(report.outcomes["h1.v:vol"].2, Outcome::Done);
+    assert_eq!(report.outcomes["h2:i"].2, Outcome::Failed("h2:i refused".into()));
+    let log = engine.log.lock().unwrap().clone();
+    assert_eq!(log.iter().filter(|l| *l == "create h1.v:vol").count(), 2, "{log:?}");
+    assert_eq!(log.iter().filter(|l| *l == "create h2:i").count(), 1, "{log:?}");
 }
