@@ -149,15 +149,30 @@ pub(crate) fn apply(
         let stop = Arc::new(AtomicBool::new(false));
         watch_interrupts(stop.clone());
         let backend = backend(state_args, &spec_path)?;
+        let backend = &*backend;
         let operation = if destroy { "destroy" } else { "apply" };
-        let info = LockInfo::new(operation, jiff::Timestamp::now());
-        let mut guard = backend.lock(&info, state_args.lock_timeout).await.map_err(|e| e.to_string())?;
-        let result = apply_locked(&*backend, &mut *guard, saved, wanted, spec_path, narrow, run, destroy, stop).await;
-        let released = guard.release().await;
-        let code = result?;
-        released.map_err(|e| format!("the state was saved, but releasing its lock failed: {e}"))?;
-        Ok(code)
+        locked(backend, operation, state_args.lock_timeout, async move |guard| {
+            apply_locked(backend, guard, saved, wanted, spec_path, narrow, run, destroy, stop).await
+        })
+        .await
     })
+}
+
+/// Runs `work` holding the state's lock for `operation`, and releases the lock whatever `work`
+/// returns.
+async fn locked(
+    backend: &dyn Backend,
+    operation: &str,
+    timeout: Duration,
+    work: impl AsyncFnOnce(&mut dyn LockGuard) -> Result<ExitCode, String>,
+) -> Result<ExitCode, String> {
+    let info = LockInfo::new(operation, jiff::Timestamp::now());
+    let mut guard = backend.lock(&info, timeout).await.map_err(|e| e.to_string())?;
+    let result = work(&mut *guard).await;
+    let released = guard.release().await;
+    let code = result?;
+    released.map_err(|e| format!("the state was saved, but releasing its lock failed: {e}"))?;
+    Ok(code)
 }
 
 #[allow(clippy::too_many_arguments, reason = "the parts of one apply, prepared by the caller")]
@@ -307,9 +322,7 @@ pub(crate) fn gc(
     let Some(wanted) = desired(&c, &Narrow::default(), false) else { return Ok(code) };
     runtime()?.block_on(async {
         let backend = backend(state_args, &spec.spec)?;
-        let info = LockInfo::new("gc", jiff::Timestamp::now());
-        let mut guard = backend.lock(&info, state_args.lock_timeout).await.map_err(|e| e.to_string())?;
-        let result: Result<ExitCode, String> = async {
+        locked(&*backend, "gc", state_args.lock_timeout, async |guard| {
             let state = load(&*backend).await?;
             let mut doomed: Vec<&str> = Vec::new();
             for e in &wanted.environments {
@@ -337,15 +350,11 @@ pub(crate) fn gc(
             let stop = Arc::new(AtomicBool::new(false));
             watch_interrupts(stop.clone());
             let options = Options { parallelism: run.parallelism, stop, redactor: wanted.redactor.clone() };
-            let report = berth_apply::apply(&plan, state, &engines, &mut *guard, &options, &*observer(&plan)).await;
+            let report = berth_apply::apply(&plan, state, &engines, guard, &options, &*observer(&plan)).await;
             summary(&report, &engines);
             Ok(if report.succeeded() { ExitCode::SUCCESS } else { ExitCode::from(1) })
-        }
-        .await;
-        let released = guard.release().await;
-        let code = result?;
-        released.map_err(|e| e.to_string())?;
-        Ok(code)
+        })
+        .await
     })
 }
 
@@ -380,9 +389,7 @@ pub(crate) fn refresh(
     let Some(wanted) = desired(&c, narrow, false) else { return Ok(code) };
     runtime()?.block_on(async {
         let backend = backend(state_args, &spec.spec)?;
-        let info = LockInfo::new("refresh", jiff::Timestamp::now());
-        let mut guard = backend.lock(&info, state_args.lock_timeout).await.map_err(|e| e.to_string())?;
-        let result = async {
+        locked(&*backend, "refresh", state_args.lock_timeout, async |guard| {
             let state = load(&*backend).await?;
             let engines = engines(&state, &[], narrow, Setup::new(&state, &[], None)).await?;
             let (mut fresh, drift) = berth_apply::refresh(&state, &engines, &wanted.redactor).await?;
@@ -391,13 +398,9 @@ pub(crate) fn refresh(
                 fresh.serial += 1;
                 guard.save(&fresh.to_bytes()).await.map_err(|e| e.to_string())?;
             }
-            Ok::<_, String>(ExitCode::SUCCESS)
-        }
-        .await;
-        let released = guard.release().await;
-        let code = result?;
-        released.map_err(|e| e.to_string())?;
-        Ok(code)
+            Ok(ExitCode::SUCCESS)
+        })
+        .await
     })
 }
 
