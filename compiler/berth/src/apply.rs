@@ -207,12 +207,9 @@ async fn apply_locked(
                 ));
             }
             if let Some(w) = &wanted {
+                let expired = w.expired(&state);
                 let mut live_now = w.resources.clone();
-                live_now.retain(|r| {
-                    r.environment.as_deref().is_none_or(|e| {
-                        w.environments.iter().find(|x| x.name == e).is_none_or(|x| x.expired(&state, w.now).is_none())
-                    })
-                });
+                live_now.retain(|r| r.environment.as_deref().is_none_or(|e| !expired.contains_key(e)));
                 if berth_plan::spec_digest(&live_now) != plan.spec_digest {
                     return Err(format!(
                         "the saved plan was made from another version of {} or other variables: give the same \
@@ -444,6 +441,13 @@ struct Wanted {
     redactor: Arc<berth_plan::Redactor>,
 }
 
+impl Wanted {
+    /// The environments whose time is up, with why.
+    fn expired(&self, state: &State) -> BTreeMap<String, String> {
+        self.environments.iter().filter_map(|e| Some((e.name.clone(), e.expired(state, self.now)?))).collect()
+    }
+}
+
 /// An environment's lifetime.
 struct Environment {
     name: String,
@@ -503,8 +507,7 @@ fn desired(c: &Compiled, narrow: &Narrow, secrets: bool) -> Option<Wanted> {
 /// The objects to apply: those of expired environments are left out (`berth gc` deletes
 /// them), with a warning; environments applied for the first time are stamped for their `ttl`.
 fn live(wanted: Wanted, state: &mut State) -> Vec<Resource> {
-    let expired: BTreeMap<&str, String> =
-        wanted.environments.iter().filter_map(|e| Some((e.name.as_str(), e.expired(state, wanted.now)?))).collect();
+    let expired = wanted.expired(state);
     for (name, why) in &expired {
         eprintln!(
             "warning: environment {name} has expired ({why}): its objects are not applied; \

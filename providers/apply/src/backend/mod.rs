@@ -41,14 +41,8 @@ impl LockInfo {
     /// Describes a lock about to be taken by this process for `operation` at `now`, with a fresh
     /// random id.
     pub fn new(operation: &str, now: jiff::Timestamp) -> Self {
-        let mut bytes = [0u8; 16];
-        // Without an OS random source the id is still unique enough with the pid and time in it.
-        if getrandom::fill(&mut bytes).is_err() {
-            bytes[..8].copy_from_slice(&now.as_nanosecond().to_le_bytes()[..8]);
-            bytes[8..12].copy_from_slice(&std::process::id().to_le_bytes());
-        }
         LockInfo {
-            id: bytes.iter().map(|b| format!("{b:02x}")).collect(),
+            id: crate::random_id(now),
             operation: operation.to_string(),
             who: format!("{}@{}", user_name(), host_name()),
             pid: std::process::id(),
