@@ -237,7 +237,13 @@ async fn apply_locked(
                 print_drift(&drift);
                 state = fresh;
             }
-            let adopted = berth_apply::adopt(&mut state, &engines, &desired, &redactor).await?;
+            // A new state's fresh lineage tags nothing yet: refuse_lost_state has just looked at
+            // every lineage, so only a state given one (or an existing one) has objects to adopt.
+            let adopted = if state.serial == 0 && run.lineage.is_none() {
+                berth_apply::Adopted::default()
+            } else {
+                berth_apply::adopt(&mut state, &engines, &desired, &redactor).await?
+            };
             for address in &adopted.adopted {
                 eprintln!(
                     "adopted {address}: it exists with this state's lineage, created by a run that did not record it"
