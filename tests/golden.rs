@@ -7,7 +7,7 @@
 //! (stale files and folders removed); review the diff before committing. Without it, a
 //! golden folder with no example fails.
 //!
-//! The same builds also show that output is deterministic, that an unchanged rebuild leaves
+//! The same builds also show that output is deterministic (whatever `--threads`), that an unchanged rebuild leaves
 //! the output alone, and that no private key reaches the reviewable output.
 
 #![allow(clippy::disallowed_methods, reason = "tests read and write files")]
@@ -66,8 +66,21 @@ fn spec_args(example: &str) -> Vec<String> {
 /// Runs `berth build` of an example into `out` and `secrets`, failing the test unless it
 /// succeeds; returns its stderr.
 fn build(example: &str, out: &Path, secrets: &Path) -> String {
+    build_on(example, out, secrets, 0)
+}
+
+/// [`build`] with `--threads`, 0 being what the machine offers.
+fn build_on(example: &str, out: &Path, secrets: &Path, threads: usize) -> String {
     let args = spec_args(example);
-    let output = run(berth().arg("build").args(&args).arg("-o").arg(out).arg("--secrets-dir").arg(secrets));
+    let output = run(berth()
+        .arg("build")
+        .args(&args)
+        .arg("-o")
+        .arg(out)
+        .arg("--secrets-dir")
+        .arg(secrets)
+        .arg("--threads")
+        .arg(threads.to_string()));
     let (_, stderr) = text(&output);
     assert!(output.status.success(), "`berth build {}` failed ({}):\n{stderr}", args.join(" "), output.status);
     stderr
@@ -333,15 +346,19 @@ fn stamps(dir: &Path) -> BTreeMap<String, (u64, i64, i64)> {
 fn builds_are_deterministic_and_unchanged_rebuilds_touch_nothing() {
     for example in examples() {
         let tmp = TempDir::new(&example);
-        let (first, second) = (tmp.path().join("first"), tmp.path().join("second"));
+        let first = tmp.path().join("first");
         build(&example, &first, &tmp.path().join("first.secrets"));
-        build(&example, &second, &tmp.path().join("second.secrets"));
-        let diffs = differences(&read_tree(&first), &read_tree(&second));
-        assert!(
-            diffs.is_empty(),
-            "two builds of {example} differ (first as golden, second as built):\n  {}",
-            diffs.join("\n  ")
-        );
+        // Targets and file writes run on threads unless there is one: output is the same.
+        for threads in [1, 3] {
+            let other = tmp.path().join(format!("threads-{threads}"));
+            build_on(&example, &other, &tmp.path().join(format!("threads-{threads}.secrets")), threads);
+            let diffs = differences(&read_tree(&first), &read_tree(&other));
+            assert!(
+                diffs.is_empty(),
+                "two builds of {example} differ (first as golden, the one on {threads} threads as built):\n  {}",
+                diffs.join("\n  ")
+            );
+        }
 
         let before = stamps(&first);
         let stderr = build(&example, &first, &tmp.path().join("first.secrets"));
