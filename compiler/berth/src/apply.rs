@@ -116,6 +116,9 @@ pub(crate) fn plan(
         let desired = if destroy { Vec::new() } else { live(wanted, &mut state) };
         let mut plan = narrowed(berth_plan::diff(&desired, &state), &state, narrow);
         plan.spec.clone_from(&spec.spec);
+        if out.is_some() || json {
+            plan.spec_digest = berth_plan::spec_digest(&desired);
+        }
         if let Some(path) = out {
             write_atomically(path, &plan.to_json())?;
         }

@@ -103,41 +103,30 @@ impl State {
         struct Version {
             format_version: Option<u64>,
         }
-        let broken = |e: serde_json::Error| StateError {
-            message: format!("the state is not a valid state document: {e}"),
+        // One pass over a good document; a failed one is read again for its version alone,
+        // which tells a newer format from a broken file.
+        let error = match serde_json::from_slice::<State>(bytes) {
+            Ok(state) => {
+                if let Some(e) = version_error(Some(u64::from(state.format_version))) {
+                    return Err(e);
+                }
+                if state.lineage.is_empty() {
+                    return Err(StateError {
+                        message: "the state has an empty lineage".into(),
+                        help: "restore it from its backup or from version control".into(),
+                    });
+                }
+                return Ok(state);
+            }
+            Err(e) => e,
+        };
+        let version = serde_json::from_slice::<Version>(bytes).ok().map(|v| v.format_version);
+        Err(version.and_then(version_error).unwrap_or_else(|| StateError {
+            message: format!("the state is not a valid state document: {error}"),
             help: "restore it from its backup (the previous snapshot, kept beside it) or from version control; \
                    berth never writes a partial state, so this file was changed by something else"
                 .into(),
-        };
-        let version: Version = serde_json::from_slice(bytes).map_err(broken)?;
-        match version.format_version {
-            Some(v) if v == u64::from(STATE_FORMAT) => {}
-            Some(v) if v > u64::from(STATE_FORMAT) => {
-                return Err(StateError {
-                    message: format!(
-                        "the state has format version {v}, newer than the {STATE_FORMAT} this berth reads"
-                    ),
-                    help: "use the berth release that wrote it, or a newer one; this one leaves it untouched".into(),
-                });
-            }
-            v => {
-                return Err(StateError {
-                    message: format!(
-                        "the state has format version {}, which no berth release wrote",
-                        v.map_or_else(|| "(none)".to_owned(), |v| v.to_string())
-                    ),
-                    help: "restore it from its backup or from version control".into(),
-                });
-            }
-        }
-        let state: State = serde_json::from_slice(bytes).map_err(broken)?;
-        if state.lineage.is_empty() {
-            return Err(StateError {
-                message: "the state has an empty lineage".into(),
-                help: "restore it from its backup or from version control".into(),
-            });
-        }
-        Ok(state)
+        }))
     }
 
     /// The document as stored: pretty JSON with a final newline, the same bytes for the same
@@ -153,6 +142,24 @@ impl State {
     pub fn token(&self, address: &str) -> String {
         let generation = self.generations.get(address).copied().unwrap_or(0);
         crate::digest::hex_sha256(format!("{}/{address}/{generation}", self.lineage).as_bytes())
+    }
+}
+
+/// Why a document of format `version` cannot be read, or `None` for [`STATE_FORMAT`].
+fn version_error(version: Option<u64>) -> Option<StateError> {
+    match version {
+        Some(v) if v == u64::from(STATE_FORMAT) => None,
+        Some(v) if v > u64::from(STATE_FORMAT) => Some(StateError {
+            message: format!("the state has format version {v}, newer than the {STATE_FORMAT} this berth reads"),
+            help: "use the berth release that wrote it, or a newer one; this one leaves it untouched".into(),
+        }),
+        v => Some(StateError {
+            message: format!(
+                "the state has format version {}, which no berth release wrote",
+                v.map_or_else(|| "(none)".to_owned(), |v| v.to_string())
+            ),
+            help: "restore it from its backup or from version control".into(),
+        }),
     }
 }
 
