@@ -236,17 +236,14 @@ fn plan_one<'a>(
                 _ => rec.value(attr),
             }
         };
-        let mut after = Map::with_capacity(r.attrs.len());
         let mut changed = Vec::new();
         let recorded = state.resources.get(&r.address);
-        for (name, value) in &r.attrs {
-            let resolved = resolve(value, &known);
-            if let Some(rec) = recorded
-                && resolved.as_ref() != rec.attrs.get(name)
-            {
-                changed.push(name.clone());
+        if let Some(rec) = recorded {
+            for (name, value) in &r.attrs {
+                if !rec.attrs.get(name).is_some_and(|old| same_resolved(value, old, &known)) {
+                    changed.push(name.clone());
+                }
             }
-            after.insert(name.clone(), resolved.unwrap_or_else(|| value.clone()));
         }
         let action = match recorded {
             None => Action::Create,
@@ -264,12 +261,38 @@ fn plan_one<'a>(
                 }
             }
         };
+        // Most objects of an unchanged fleet are no-ops, which carry no attributes.
+        let after = if action == Action::NoOp {
+            Map::new()
+        } else {
+            r.attrs
+                .iter()
+                .map(|(name, value)| (name.clone(), resolve(value, &known).unwrap_or_else(|| value.clone())))
+                .collect()
+        };
         let replace_because = if action == Action::Replace {
             changed.iter().filter(|c| r.replace_on.contains(c)).cloned().collect()
         } else {
             Vec::new()
         };
         planned.insert(&r.address, Planned { action, after, changed, replace_because });
+    }
+}
+
+/// True if `value` with its references resolved through `lookup` equals `recorded`; what
+/// `resolve(value) == Some(recorded)` says, without copying the value.
+fn same_resolved(value: &Value, recorded: &Value, lookup: &dyn Fn(&str, &str) -> Option<Value>) -> bool {
+    if let Some((address, attr)) = as_reference(value) {
+        return lookup(address, attr).as_ref() == Some(recorded);
+    }
+    match (value, recorded) {
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(v, w)| same_resolved(v, w, lookup))
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| same_resolved(v, w, lookup)))
+        }
+        _ => value == recorded,
     }
 }
 
