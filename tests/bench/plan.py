@@ -7,7 +7,9 @@ For each S it generates fleet-S.json (../shared/fleet/gen.py), makes the plan of
 (`berth plan --json`), turns every creation into a recorded object (ids made up, references
 resolved to them) to get the state an apply would leave, and then times `berth plan
 --detailed-exitcode` against that state, which must exit 0 (nothing to do). No API is called:
-this measures compile, resources and diff. Prints one JSON object per scale with the medians.
+this measures compile, resources and diff. It times the whole fleet and, as the direct-apply
+issue counts it, the cloud and Kubernetes objects only (`--only aws --only kubernetes`: the same
+compile, without the 2,500S containers). Prints one JSON object per scale with the medians.
 """
 import argparse
 import json
@@ -72,11 +74,17 @@ def main():
         kinds = {}
         for r in doc["resources"].values():
             kinds[r["engine"]] = kinds.get(r["engine"], 0) + 1
-        runs = [measure([a.berth, "plan", *spec, "--detailed-exitcode"]) for _ in range(a.runs)]
+        cloud = ["--only", "aws", "--only", "kubernetes"]
+        runs, cloud_runs = [], []
+        for _ in range(a.runs):
+            runs.append(measure([a.berth, "plan", *spec, "--detailed-exitcode"]))
+            cloud_runs.append(measure([a.berth, "plan", *spec, *cloud, "--detailed-exitcode"]))
         print(json.dumps({
             "scale": s, "objects": kinds,
             "plan_wall": round(statistics.median(r["wall"] for r in runs), 3),
             "plan_rss_mb": round(statistics.median(r["rss"] for r in runs), 1),
+            "cloud_and_kubernetes_plan_wall": round(statistics.median(r["wall"] for r in cloud_runs), 3),
+            "cloud_and_kubernetes_plan_rss_mb": round(statistics.median(r["rss"] for r in cloud_runs), 1),
         }), flush=True)
 
 

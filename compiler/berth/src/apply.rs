@@ -37,9 +37,16 @@ pub(crate) struct Narrow {
     /// or an address prefix; repeatable).
     #[arg(long = "target", value_name = "ADDRESS")]
     targets: Vec<String>,
-    /// Only the objects of one engine.
+    /// Only the objects of this engine (repeatable).
     #[arg(long, value_enum)]
-    only: Option<EngineName>,
+    only: Vec<EngineName>,
+}
+
+impl Narrow {
+    /// True if `--only` leaves the objects of `engine` in (when it is not given, every engine).
+    fn includes(&self, engine: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o.as_str() == engine)
+    }
 }
 
 /// The apply engines, as `--only` names them.
@@ -490,11 +497,16 @@ fn desired(c: &Compiled, narrow: &Narrow, secrets: bool) -> Option<Wanted> {
         return None;
     }
     let input = EmitInput { model, graph };
-    let mut resources = berth_terraform::resources(input);
-    resources.extend(berth_docker::resources(input));
-    resources.extend(berth_helm::resources(input, c.now_unix));
-    if let Some(only) = narrow.only {
-        resources.retain(|r| r.engine == only.as_str());
+    // Each target lists only its own engine's objects, so `--only` also saves listing the rest.
+    let mut resources = Vec::new();
+    if narrow.includes("aws") {
+        resources.extend(berth_terraform::resources(input));
+    }
+    if narrow.includes("docker") {
+        resources.extend(berth_docker::resources(input));
+    }
+    if narrow.includes("kubernetes") {
+        resources.extend(berth_helm::resources(input, c.now_unix));
     }
     let secrets = if secrets && resources.iter().any(|r| r.engine == "kubernetes") {
         berth_helm::secret_data(input, c.now_unix).0
@@ -535,9 +547,7 @@ fn live(wanted: Wanted, state: &mut State) -> Vec<Resource> {
 
 /// A plan with only the changes `--target` and `--only` select, and what they need.
 fn narrowed(mut plan: Plan, state: &State, narrow: &Narrow) -> Plan {
-    if let Some(only) = narrow.only {
-        plan.resource_changes.retain(|c| c.engine == only.as_str());
-    }
+    plan.resource_changes.retain(|c| narrow.includes(&c.engine));
     if narrow.targets.is_empty() {
         return plan;
     }
@@ -606,9 +616,7 @@ impl Setup {
 async fn engines(state: &State, desired: &[Resource], narrow: &Narrow, setup: Setup) -> Result<Engines, String> {
     let mut names: Vec<&str> = state.resources.values().map(|r| r.engine.as_str()).collect();
     names.extend(desired.iter().map(|r| r.engine.as_str()));
-    if let Some(only) = narrow.only {
-        names.retain(|n| *n == only.as_str());
-    }
+    names.retain(|n| narrow.includes(n));
     engines_named(names, setup).await
 }
 
@@ -920,7 +928,7 @@ mod tests {
 
     #[test]
     fn a_target_takes_what_it_needs_and_a_deletion_what_depends_on_it() {
-        let narrow = |t: &str| Narrow { targets: vec![t.to_owned()], only: None };
+        let narrow = |t: &str| Narrow { targets: vec![t.to_owned()], only: Vec::new() };
         let empty = State::new("l".into());
         let plan =
             narrowed(berth_plan::diff(&host(), &empty), &empty, &narrow("host.a.volume.d:aws_volume_attachment"));
