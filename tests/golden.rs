@@ -348,7 +348,7 @@ fn builds_are_deterministic_and_unchanged_rebuilds_touch_nothing() {
         let tmp = TempDir::new(&example);
         let first = tmp.path().join("first");
         build(&example, &first, &tmp.path().join("first.secrets"));
-        // Targets and file writes run on threads unless there is one: output is the same.
+        // Certificates are signed on `--threads` threads: output is the same whatever the number.
         for threads in [1, 3] {
             let other = tmp.path().join(format!("threads-{threads}"));
             build_on(&example, &other, &tmp.path().join(format!("threads-{threads}.secrets")), threads);
