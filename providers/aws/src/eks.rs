@@ -6,8 +6,10 @@
 //! request's address and lineage. EKS has no batch read: reads and waits describe each object,
 //! all of them at once.
 
-use crate::api::{Api, ApiError};
-use crate::attrs::{ADDRESS_TAG, Attrs, LINEAGE_TAG, Observed, missing, observed_pairs, ours, tag_map, with_outputs};
+use crate::api::{Api, ApiError, filter};
+use crate::attrs::{
+    ADDRESS_TAG, Attrs, LINEAGE_TAG, Observed, missing, observed_pairs, ours, sorted, tag_map, with_outputs,
+};
 use crate::wait::{Status, Waited, Waiter, wait};
 use aws_sdk_eks::types::{
     Addon, AddonStatus, AmiTypes, Cluster, ClusterStatus, LaunchTemplateSpecification, Nodegroup,
@@ -206,7 +208,7 @@ pub(crate) fn observe_cluster(c: &Cluster) -> Map<String, Value> {
         .set("name", c.name())
         .set("role_arn", c.role_arn())
         .set("version", c.version())
-        .set("subnet_ids", vpc.map(|v| json!(v.subnet_ids())))
+        .set("subnet_ids", vpc.map(|v| sorted(v.subnet_ids().to_vec())))
         .set("tags", Some(observed(c.tags())))
         .set("arn", c.arn())
         .set("endpoint", c.endpoint())
@@ -215,9 +217,10 @@ pub(crate) fn observe_cluster(c: &Cluster) -> Map<String, Value> {
         .done()
 }
 
-/// [`observe_cluster`] with what a target group and a rule need from it made sure of: where
-/// EKS does not report the cluster's VPC it is its subnets', and where it does not report its
-/// security group it is the group EKS tagged with the cluster's name in that VPC.
+/// [`observe_cluster`] with what a target group and a rule need from it looked up where EKS
+/// does not report it (moto does not): the cluster's VPC is its subnets', and its security
+/// group the one of that VPC that carries the tag EKS gives it (`aws:eks:cluster-name`), if
+/// any.
 pub(crate) async fn cluster_outputs(api: &Api, c: &Cluster) -> Result<Map<String, Value>, EngineError> {
     let mut attrs = observe_cluster(c);
     let name = c.name().unwrap_or_default();
@@ -235,16 +238,12 @@ pub(crate) async fn cluster_outputs(api: &Api, c: &Cluster) -> Result<Map<String
         let groups = api
             .ec2()
             .describe_security_groups()
-            .filters(crate::api::filter("vpc-id", [vpc]))
-            .filters(crate::api::filter(&format!("tag:{CLUSTER_NAME_TAG}"), [name]));
+            .filters(filter("vpc-id", [vpc]))
+            .filters(filter(&format!("tag:{CLUSTER_NAME_TAG}"), [name]));
         let described = api.call("DescribeSecurityGroups", groups.send()).await?;
-        let group = described.security_groups().first().and_then(|g| g.group_id()).ok_or_else(|| {
-            EngineError::permanent(format!(
-                "EKS cluster {name} reports no cluster security group, and no security group of its VPC carries the \
-                 tag {CLUSTER_NAME_TAG}={name} that EKS gives it"
-            ))
-        })?;
-        attrs.insert("cluster_security_group_id".into(), json!(group));
+        if let Some(group) = described.security_groups().first().and_then(|g| g.group_id()) {
+            attrs.insert("cluster_security_group_id".into(), json!(group));
+        }
     }
     Ok(attrs)
 }
@@ -424,8 +423,8 @@ pub(crate) fn observe_node_group(g: &Nodegroup) -> Map<String, Value> {
         .set("cluster_name", g.cluster_name())
         .set("node_group_name", g.nodegroup_name())
         .set("node_role_arn", g.node_role())
-        .set("subnet_ids", Some(json!(g.subnets())))
-        .set("instance_types", Some(json!(g.instance_types())))
+        .set("subnet_ids", Some(sorted(g.subnets().to_vec())))
+        .set("instance_types", Some(sorted(g.instance_types().to_vec())))
         .set("ami_type", g.ami_type().map(AmiTypes::as_str))
         .set("labels", Some(json!(labels)))
         .set("scaling_config", scaling)

@@ -11,6 +11,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
     LoadBalancerTypeEnum, ProtocolEnum, Tag, TargetGroup, TargetTypeEnum,
 };
 use berth_plan::{Applied, EngineError, Found, Request};
+use futures::future::try_join_all;
 use serde_json::{Map, Value, json};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -520,10 +521,8 @@ pub(crate) async fn find(api: &Api, lineage: Option<&str>) -> Result<Vec<Found>,
             found.push(found_of(crate::TARGET_GROUP, arn, of));
         }
     }
-    arns.clear();
-    for lb in ours {
-        arns.extend(listeners_of(api, lb).await?.iter().filter_map(|l| l.listener_arn().map(str::to_owned)));
-    }
+    let listed = try_join_all(ours.into_iter().map(|lb| listeners_of(api, lb))).await?;
+    arns = listed.iter().flatten().filter_map(|l| l.listener_arn().map(str::to_owned)).collect();
     tags.extend(tags_of(api, &arns).await?);
     for arn in &arns {
         if let Some(of) = berth(&tags, arn) {

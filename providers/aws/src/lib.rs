@@ -185,9 +185,11 @@ impl AwsEngine {
     }
 
     /// Tells the engine of objects it will be asked about: `(kind, region, id)` of the spec's
-    /// objects (no id yet) and of the state's. [`Engine::find`] looks through these kinds and
-    /// regions; [`Engine::read`] and [`Engine::delete`] look for a recorded object in its
-    /// region (the configured one for ids it was not told of).
+    /// objects (no id yet) and of the state's, the configured region where one names none.
+    /// [`Engine::find`] looks through these kinds in these regions (and the regions the engine
+    /// has used; the configured one when there are none); [`Engine::read`] and
+    /// [`Engine::delete`] look for a recorded object in its region (the configured one for ids
+    /// it was not told of).
     pub fn with_objects<'a>(
         self,
         objects: impl IntoIterator<Item = (&'a str, Option<&'a str>, Option<&'a str>)>,
@@ -197,7 +199,7 @@ impl AwsEngine {
             let mut located = self.inner.located.lock().unwrap_or_else(|e| e.into_inner());
             for (kind, region, id) in objects {
                 scope.0.insert(kind.to_owned());
-                if let Some(region) = region {
+                if let Some(region) = region.or(self.inner.shared.region()) {
                     scope.1.insert(region.to_owned());
                     if let Some(id) = id {
                         located.insert(id.to_owned(), region.to_owned());
@@ -399,8 +401,8 @@ impl AwsEngine {
     async fn find_all(&self, lineage: Option<&str>) -> Result<Vec<Found>, EngineError> {
         let (kinds, mut regions) = self.inner.scope.lock().unwrap_or_else(|e| e.into_inner()).clone();
         regions.extend(self.inner.regions.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned());
-        if let Some(region) = self.inner.shared.region() {
-            regions.insert(region.to_owned());
+        if regions.is_empty() {
+            regions.insert(self.default_region()?);
         }
         let any = |of: &[&str]| of.iter().any(|k| kinds.contains(*k));
         let families = Families {

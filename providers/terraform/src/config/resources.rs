@@ -93,10 +93,10 @@ pub(crate) fn diagnostics(model: &Model) -> Diagnostics {
     let mut diags = Diagnostics::new();
     for c in &model.clusters {
         let roles = [
-            ("role_arn", c.role_arn.is_none(), "eks_cluster_role_arn", "the control plane"),
-            ("node_role_arn", c.node_role_arn.is_none(), "eks_node_role_arn", "the nodes"),
+            ("role_arn", c.role_arn.is_none(), "eks_cluster_role_arn", "the control plane", "its EKS cluster"),
+            ("node_role_arn", c.node_role_arn.is_none(), "eks_node_role_arn", "the nodes", "its node groups"),
         ];
-        for (attr, missing, variable, of) in roles {
+        for (attr, missing, variable, of, what) in roles {
             if !missing {
                 continue;
             }
@@ -105,8 +105,8 @@ pub(crate) fn diagnostics(model: &Model) -> Diagnostics {
                     &codes::APPLY_IAM_ROLE,
                     c.meta.span,
                     format!(
-                        "cluster {} sets no `{attr}`: berth cannot create it directly (the Terraform configuration \
-                         takes the role of {of} as var.{variable})",
+                        "cluster {} sets no `{attr}`: berth cannot create {what} directly (the Terraform \
+                         configuration takes the role of {of} as var.{variable})",
                         c.meta.name
                     ),
                 )
@@ -228,7 +228,7 @@ fn cluster(plan: &Plan<'_>, ci: usize, out: &mut Vec<Resource>) {
         attrs.insert("role_arn".into(), role.as_str().into());
     }
     attrs.insert("version".into(), c.version.as_str().into());
-    attrs.insert("subnet_ids".into(), json!(c.subnets));
+    attrs.insert("subnet_ids".into(), set(&c.subnets));
     attrs.insert("tags".into(), tags(&c.meta.name, NO_TAGS));
     out.push(Resource::new(eks.clone(), ENGINE, "aws_eks_cluster", attrs).replace_on(&[
         "region",
@@ -276,7 +276,7 @@ fn cluster(plan: &Plan<'_>, ci: usize, out: &mut Vec<Resource>) {
         if let Some(role) = &c.node_role_arn {
             attrs.insert("node_role_arn".into(), role.as_str().into());
         }
-        attrs.insert("subnet_ids".into(), json!(c.subnets));
+        attrs.insert("subnet_ids".into(), set(&c.subnets));
         attrs.insert("instance_types".into(), json!([pool.instance_type]));
         if template.is_some() {
             attrs.insert("ami_type".into(), AMI_TYPE.into());
@@ -334,7 +334,7 @@ fn cluster(plan: &Plan<'_>, ci: usize, out: &mut Vec<Resource>) {
         attrs.insert("name".into(), name.as_str().into());
         attrs.insert("internal".into(), internal.into());
         attrs.insert("load_balancer_type".into(), "network".into());
-        attrs.insert("subnets".into(), json!(subnets));
+        attrs.insert("subnets".into(), set(subnets));
         attrs.insert("tags".into(), tags(&name, NO_TAGS));
         out.push(
             Resource::new(format!("{}:aws_lb", tag_address(&lb_address(&c.meta.address))), ENGINE, "aws_lb", attrs)
@@ -387,9 +387,18 @@ fn lb_forward(f: &Forward, c: &Cluster, name: &str, address: &Address, out: &mut
     out.push(rule(format!("{base}:aws_security_group_rule"), &region, ingress(f, f.target_port, group, &base)));
 }
 
+/// A list the API keeps as a set (subnets), sorted: the engines report sets sorted, so that a
+/// refresh finds no change where only the order differs.
+fn set(items: &[String]) -> Value {
+    let mut items: Vec<&String> = items.iter().collect();
+    items.sort();
+    items.dedup();
+    json!(items)
+}
+
 /// An ingress rule letting a forward's sources in on one port of `group`.
 fn ingress(f: &Forward, port: u16, group: Value, address: &str) -> Value {
-    let (v6, v4): (Vec<&String>, Vec<&String>) = f.sources.iter().partition(|s| s.contains(':'));
+    let (v6, v4): (Vec<String>, Vec<String>) = f.sources.iter().cloned().partition(|s| s.contains(':'));
     let mut attrs = json!({
         "type": "ingress",
         "security_group_id": group,
@@ -398,10 +407,10 @@ fn ingress(f: &Forward, port: u16, group: Value, address: &str) -> Value {
         "to_port": port,
     });
     if !v4.is_empty() {
-        attrs["cidr_blocks"] = json!(v4);
+        attrs["cidr_blocks"] = set(&v4);
     }
     if !v6.is_empty() {
-        attrs["ipv6_cidr_blocks"] = json!(v6);
+        attrs["ipv6_cidr_blocks"] = set(&v6);
     }
     attrs["description"] = json!(format!("berth {address}"));
     attrs
