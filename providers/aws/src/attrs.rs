@@ -24,6 +24,11 @@ impl<'a> Attrs<'a> {
         Self { kind: request.kind, map: request.attrs }
     }
 
+    /// Attributes of kind `kind` read from `map` (an object as observed).
+    pub(crate) fn over(kind: &'a str, map: &'a Map<String, Value>) -> Self {
+        Self { kind, map }
+    }
+
     fn wrong(&self, name: &str, what: &str) -> EngineError {
         EngineError::permanent(format!("{}: attribute `{name}` must be {what}", self.kind))
     }
@@ -223,6 +228,15 @@ pub(crate) fn sorted(mut items: Vec<String>) -> Value {
     items.sort();
     items.dedup();
     Value::Array(items.into_iter().map(Value::String).collect())
+}
+
+/// Longest idempotency token the creation calls take (RunInstances, CreateVolume,
+/// CreateLaunchTemplate; EKS takes as long).
+const TOKEN_MAX: usize = 64;
+
+/// The request's idempotency token as the creation calls take it.
+pub(crate) fn token<'a>(request: &Request<'a>) -> &'a str {
+    request.token.get(..TOKEN_MAX).unwrap_or(request.token)
 }
 
 /// The error for an answer that lacks what the call returns (`instance id`).

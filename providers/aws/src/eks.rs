@@ -8,7 +8,7 @@
 
 use crate::api::{Api, ApiError, filter};
 use crate::attrs::{
-    ADDRESS_TAG, Attrs, LINEAGE_TAG, Observed, missing, observed_pairs, ours, sorted, tag_map, with_outputs,
+    ADDRESS_TAG, Attrs, LINEAGE_TAG, Observed, missing, observed_pairs, ours, sorted, tag_map, token, with_outputs,
 };
 use crate::wait::{Status, Waited, Waiter, wait};
 use aws_sdk_eks::types::{
@@ -29,13 +29,6 @@ const IN_USE: &str = "ResourceInUseException";
 
 /// The tag EKS puts on a cluster's security group.
 const CLUSTER_NAME_TAG: &str = "aws:eks:cluster-name";
-
-/// Longest idempotency token EKS takes.
-const TOKEN_MAX: usize = 64;
-
-fn token<'a>(request: &Request<'a>) -> &'a str {
-    request.token.get(..TOKEN_MAX).unwrap_or(request.token)
-}
 
 /// `CLUSTER:NAME`.
 fn pair_id(cluster: &str, name: &str) -> String {
@@ -474,7 +467,7 @@ pub(crate) async fn update_node_group(
         if changed.contains(&"taints") {
             let want = taints(&a)?;
             let keep = |t: &Taint| want.iter().any(|w| w.key() == t.key() && w.effect() == t.effect());
-            let have = Attrs::of(&Request { attrs: current, ..*request });
+            let have = Attrs::over(request.kind, current);
             let removed: Vec<Taint> = taints(&have)?.into_iter().filter(|t| !keep(t)).collect();
             let payload = UpdateTaintsPayload::builder()
                 .set_add_or_update_taints((!want.is_empty()).then_some(want))

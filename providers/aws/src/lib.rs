@@ -147,14 +147,23 @@ pub struct AwsEngine {
     inner: Arc<Inner>,
 }
 
+/// The kinds and regions [`Engine::find`] looks through (EC2's instances, volumes and networks
+/// always).
+#[derive(Default, Clone)]
+struct Scope {
+    /// Kinds of the spec's and the state's objects, and of objects created or found.
+    kinds: BTreeSet<String>,
+    /// Their regions.
+    regions: BTreeSet<String>,
+}
+
 /// The clients per region and what the engine knows about where objects are.
 struct Inner {
     shared: Arc<Shared>,
     /// The clients of each region used so far.
     regions: Mutex<BTreeMap<String, Arc<Api>>>,
-    /// The kinds and regions `find` looks through (beside EC2's kinds and the configured
-    /// region, always).
-    scope: Mutex<(BTreeSet<String>, BTreeSet<String>)>,
+    /// What `find` looks through.
+    scope: Mutex<Scope>,
     /// The region of each object id the engine was told of, created or found.
     located: Mutex<HashMap<String, String>>,
 }
@@ -178,7 +187,7 @@ impl AwsEngine {
             inner: Arc::new(Inner {
                 shared,
                 regions: Mutex::new(BTreeMap::new()),
-                scope: Mutex::new((BTreeSet::new(), BTreeSet::new())),
+                scope: Mutex::new(Scope::default()),
                 located: Mutex::new(HashMap::new()),
             }),
         }
@@ -198,9 +207,9 @@ impl AwsEngine {
             let mut scope = self.inner.scope.lock().unwrap_or_else(|e| e.into_inner());
             let mut located = self.inner.located.lock().unwrap_or_else(|e| e.into_inner());
             for (kind, region, id) in objects {
-                scope.0.insert(kind.to_owned());
+                scope.kinds.insert(kind.to_owned());
                 if let Some(region) = region.or(self.inner.shared.region()) {
-                    scope.1.insert(region.to_owned());
+                    scope.regions.insert(region.to_owned());
                     if let Some(id) = id {
                         located.insert(id.to_owned(), region.to_owned());
                     }
@@ -233,8 +242,8 @@ impl AwsEngine {
     fn remember(&self, kind: &str, id: &str, region: &str) {
         self.inner.located.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_owned(), region.to_owned());
         let mut scope = self.inner.scope.lock().unwrap_or_else(|e| e.into_inner());
-        scope.0.insert(kind.to_owned());
-        scope.1.insert(region.to_owned());
+        scope.kinds.insert(kind.to_owned());
+        scope.regions.insert(region.to_owned());
     }
 
     /// The region of a recorded object: as told or seen, else the one its ARN names, else the
@@ -399,7 +408,7 @@ impl AwsEngine {
     /// Finds objects in every region the engine knows of, all at once, and remembers where
     /// they are.
     async fn find_all(&self, lineage: Option<&str>) -> Result<Vec<Found>, EngineError> {
-        let (kinds, mut regions) = self.inner.scope.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let Scope { kinds, mut regions } = self.inner.scope.lock().unwrap_or_else(|e| e.into_inner()).clone();
         regions.extend(self.inner.regions.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned());
         if regions.is_empty() {
             regions.insert(self.default_region()?);

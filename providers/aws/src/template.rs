@@ -4,7 +4,7 @@
 
 use crate::api::{Api, ApiError, filter};
 use crate::attrs::{
-    ADDRESS_TAG, Attrs, LINEAGE_TAG, Observed, missing, observed_tags, ours, tag, tag_spec, with_outputs,
+    ADDRESS_TAG, Attrs, LINEAGE_TAG, Observed, missing, observed_tags, ours, tag, tag_spec, token, with_outputs,
 };
 use aws_sdk_ec2::types::{LaunchTemplate, RequestLaunchTemplateData, ResourceType};
 use base64::Engine as _;
@@ -13,9 +13,6 @@ use berth_plan::{Applied, EngineError, Found, Request};
 use futures::future::try_join_all;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-
-/// Longest idempotency token CreateLaunchTemplate takes.
-const TOKEN_MAX: usize = 64;
 
 /// Most ids one DescribeLaunchTemplates call takes.
 const IDS_PER_CALL: usize = 200;
@@ -38,7 +35,7 @@ pub(crate) async fn create(api: &Api, request: &Request<'_>) -> Result<Applied, 
         .launch_template_name(name)
         .set_version_description(a.opt_str("description")?.map(str::to_owned))
         .launch_template_data(data(&a)?)
-        .client_token(request.token.get(..TOKEN_MAX).unwrap_or(request.token))
+        .client_token(token(request))
         .tag_specifications(tag_spec(request, ResourceType::LaunchTemplate)?);
     let template = match api.call("CreateLaunchTemplate", create.send()).await {
         Ok(out) => out.launch_template().cloned().ok_or_else(|| missing("launch template"))?,
