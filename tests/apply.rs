@@ -284,3 +284,45 @@ fn a_lost_state_is_refused_with_its_lineage_and_adopted_without_duplicates() {
     let clean = f.berth(&["plan"], &["--refresh", "--detailed-exitcode"]);
     assert_eq!(clean.status.code(), Some(0), "{:?}", text(&clean));
 }
+
+/// A cluster whose IAM roles are left to Terraform variables.
+const CLUSTER_WITHOUT_ROLES: &str = r#"
+cluster "c" {
+  version = "1.31"
+  region  = "us-east-1"
+  subnets = ["subnet-a", "subnet-b"]
+
+  node_pool "p" {
+    instance_type = "m6i.large"
+    min           = 1
+    max           = 1
+  }
+}
+"#;
+
+#[test]
+fn a_cluster_without_iam_roles_is_refused_before_anything_is_created() {
+    let moto = Moto::start();
+    let dir = TempDir::new("roles-moto");
+    let spec = dir.path().to_string_lossy().into_owned();
+    dir.write("main.hcl", CLUSTER_WITHOUT_ROLES);
+    let run = |args: &[&str]| {
+        let mut cmd = berth();
+        cmd.args(args).arg(&spec).envs(moto.env()).env("NO_COLOR", "1");
+        output_within(&mut cmd, LIMIT)
+    };
+    for verb in [&["plan"][..], &["apply", "--auto-approve"]] {
+        let out = run(verb);
+        assert_eq!(out.status.code(), Some(1), "{verb:?}: {:?}", text(&out));
+        let (_, err) = text(&out);
+        assert!(err.contains("apply::iam-role") && err.contains("main.hcl:2:1"), "{err}");
+        assert!(err.contains("cluster c sets no `role_arn`") && err.contains("`node_role_arn`"), "{err}");
+        assert!(err.contains("--only kubernetes"), "the hint says what to do: {err}");
+    }
+    assert!(!dir.path().join("berth.state.json").exists(), "no state was started");
+    let clusters = moto.python("print(len(client('eks').list_clusters()['clusters']))");
+    assert_eq!(clusters, "0");
+    // Without AWS in the run, nothing needs the roles.
+    let kube = run(&["plan", "--only", "kubernetes", "--detailed-exitcode"]);
+    assert_eq!(kube.status.code(), Some(0), "{:?}", text(&kube));
+}

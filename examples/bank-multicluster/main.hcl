@@ -14,6 +14,25 @@ variable "firm_cidr" {
   default = "10.0.0.0/8"
 }
 
+# The IAM roles of the EKS control planes and nodes. Unset, the Terraform output asks for them
+# (var.eks_cluster_role_arn, var.eks_node_role_arn); `berth apply` needs them set.
+variable "eks_role_arn" {
+  type    = string
+  default = null
+}
+
+variable "eks_node_role_arn" {
+  type    = string
+  default = null
+}
+
+# Subnets of the clusters by name, where they are not the bank's subnet-<cluster>-a, -b, -c
+# (and the stress cluster's subnet-t0-a, -b).
+variable "subnets" {
+  type    = map(list(string))
+  default = {}
+}
+
 locals {
   clusters = ["b0", "b1", "b2", "b3"]
   registry = "registry.bank.internal"
@@ -24,8 +43,11 @@ cluster "bank" {
   for_each = toset(local.clusters)
   version  = "1.31"
   region   = "eu-west-1"
-  subnets  = ["subnet-${each.key}-a", "subnet-${each.key}-b", "subnet-${each.key}-c"]
+  subnets  = lookup(var.subnets, each.key, ["subnet-${each.key}-a", "subnet-${each.key}-b", "subnet-${each.key}-c"])
   max_pods = 5000
+
+  role_arn      = var.eks_role_arn
+  node_role_arn = var.eks_node_role_arn
 
   node_pool "pool" {
     for_each      = toset(local.pools)
@@ -204,9 +226,12 @@ environment "pr-4711" {
 cluster "stress" {
   version     = "1.31"
   region      = "eu-west-1"
-  subnets     = ["subnet-t0-a", "subnet-t0-b"]
+  subnets     = lookup(var.subnets, "stress", ["subnet-t0-a", "subnet-t0-b"])
   max_pods    = 500
   environment = environment.stress
+
+  role_arn      = var.eks_role_arn
+  node_role_arn = var.eks_node_role_arn
 
   node_pool "work" {
     instance_type = "m6i.8xlarge"

@@ -26,7 +26,19 @@ variable "containers" {
 variable "subnets" {
   type        = list(string)
   default     = ["subnet-central-0", "subnet-central-1", "subnet-central-2"]
-  description = "Subnets of the hosts, one per zone in local.zones order."
+  description = "Subnets of the hosts and the cluster, one per zone in local.zones order."
+}
+
+# The IAM roles of the EKS control plane and nodes. Unset, the Terraform output asks for them
+# (var.eks_cluster_role_arn, var.eks_node_role_arn); `berth apply` needs them set.
+variable "eks_role_arn" {
+  type    = string
+  default = null
+}
+
+variable "eks_node_role_arn" {
+  type    = string
+  default = null
 }
 
 variable "registry" {
@@ -90,9 +102,11 @@ container "app" {
 }
 
 cluster "central" {
-  version = "1.31"
-  region  = "us-east-1"
-  subnets = ["subnet-central-0", "subnet-central-1", "subnet-central-2"]
+  version       = "1.31"
+  region        = "us-east-1"
+  subnets       = var.subnets
+  role_arn      = var.eks_role_arn
+  node_role_arn = var.eks_node_role_arn
 
   node_pool "x1" {
     instance_type = "x1.32xlarge"

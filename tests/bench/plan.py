@@ -29,27 +29,39 @@ def fake_id(address):
     return "id-" + address
 
 
-def resolve(value, after):
-    """`value` with references replaced: ids made up, other attributes from their object."""
+def fake_output(address, attr):
+    return f"{attr}-{address}"
+
+
+def resolve(value, after, outputs):
+    """`value` with references replaced: ids and outputs the API would report (a cluster's VPC,
+    an ARN) made up and recorded in `outputs`, other attributes from their object."""
     if isinstance(value, dict):
         if set(value) == {"$ref", "attr"}:
             target, attr = value["$ref"], value["attr"]
-            return fake_id(target) if attr == "id" else resolve(after[target][attr], after)
-        return {k: resolve(v, after) for k, v in value.items()}
+            if attr == "id":
+                return fake_id(target)
+            if attr in after[target]:
+                return resolve(after[target][attr], after, outputs)
+            outputs.setdefault(target, {})[attr] = fake_output(target, attr)
+            return fake_output(target, attr)
+        return {k: resolve(v, after, outputs) for k, v in value.items()}
     if isinstance(value, list):
-        return [resolve(v, after) for v in value]
+        return [resolve(v, after, outputs) for v in value]
     return value
 
 
 def state_of(plan):
     """The state a successful apply of `plan` would leave."""
     after = {c["address"]: c["after"] for c in plan["resource_changes"]}
-    resources = {}
+    resources, outputs = {}, {}
     for c in plan["resource_changes"]:
         resources[c["address"]] = {
             "engine": c["engine"], "kind": c["kind"], "id": fake_id(c["address"]),
-            "attrs": resolve(c["after"], after), "deps": c.get("deps", []),
+            "attrs": resolve(c["after"], after, outputs), "deps": c.get("deps", []),
         }
+    for address, made_up in outputs.items():
+        resources[address]["outputs"] = made_up
     return {"format_version": 1, "lineage": "bench", "serial": 1, "resources": resources}
 
 

@@ -4,10 +4,13 @@
 It listens on 127.0.0.1 in front of one upstream (moto's EC2 server, or the Kubernetes
 stand-in) and answers a chosen share of requests itself with a fault, forwarding the rest:
 
-* ``throttle``: HTTP 400 with EC2's XML error body, code ``RequestLimitExceeded`` (the shape
-  botocore and the Rust SDK parse for EC2's query protocol:
-  ``<Response><Errors><Error><Code>…</Code><Message>…</Message></Error></Errors>
-  <RequestID>…</RequestID></Response>``);
+* ``throttle``: the throttling error of the API the request is for (the service of its
+  SigV4 credential scope), as botocore and the Rust SDK parse it: for EC2 (query protocol)
+  HTTP 400 with ``<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>…
+  </Message></Error></Errors><RequestID>…</RequestID></Response>``; for ELBv2 (AWS query
+  protocol) HTTP 400 with ``<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>
+  <Message>…</Message></Error><RequestId>…</RequestId></ErrorResponse>``; for EKS (REST-JSON)
+  HTTP 429 with ``x-amzn-ErrorType: ThrottlingException`` and a JSON ``message``;
 * ``429``: HTTP 429 Too Many Requests with a Kubernetes ``Status`` body (reason
   ``TooManyRequests``) and ``Retry-After: 1``, as an API server's priority and fairness answers;
 * ``503``: HTTP 503 Service Unavailable with an empty body;
@@ -49,13 +52,27 @@ FAULTS = ("throttle", "429", "503", "drop")
 HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"}
 
 
-def throttle_body():
-    return (
+def throttle(authorization):
+    """The throttling answer of the API a request is for: status, body, content type, headers."""
+    scope = authorization.split("Credential=", 1)[-1].split(",", 1)[0].split("/")
+    service = scope[3] if len(scope) > 3 else "ec2"
+    if service == "eks":
+        body = json.dumps({"message": "Rate exceeded"}).encode()
+        return 429, body, "application/json", {"x-amzn-ErrorType": "ThrottlingException"}
+    if service == "elasticloadbalancing":
+        body = (
+            '<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/">'
+            "<Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
+            f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+        ).encode()
+        return 400, body, "text/xml", {}
+    body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         "<Response><Errors><Error><Code>RequestLimitExceeded</Code>"
         "<Message>Request limit exceeded.</Message></Error></Errors>"
         f"<RequestID>{uuid.uuid4()}</RequestID></Response>"
     ).encode()
+    return 400, body, "text/xml", {}
 
 
 def too_many_body():
@@ -124,7 +141,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 pass
             return
         if fault == "throttle":
-            self.answer(400, throttle_body(), "text/xml")
+            self.answer(*throttle(self.headers.get("Authorization") or ""))
             return
         if fault == "429":
             self.answer(429, too_many_body(), "application/json", {"Retry-After": "1"})

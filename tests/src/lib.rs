@@ -549,12 +549,16 @@ impl Moto {
         ]
     }
 
-    /// Runs a Python snippet with boto3's EC2 client bound to `ec2`, and returns what it prints:
-    /// the tests' independent view of what exists.
+    /// Runs a Python snippet with boto3's EC2 client of us-east-1 bound to `ec2` and
+    /// `client(service, region)` giving any other, and returns what it prints: the tests'
+    /// independent view of what exists.
     pub fn python(&self, code: &str) -> String {
         let script = format!(
-            "import boto3, json\nec2 = boto3.client('ec2', endpoint_url={url:?}, region_name='us-east-1', \
-             aws_access_key_id='testing', aws_secret_access_key='testing')\n{code}",
+            "import boto3, json\n\
+             def client(service, region='us-east-1'):\n    \
+                 return boto3.client(service, endpoint_url={url:?}, region_name=region, \
+                 aws_access_key_id='testing', aws_secret_access_key='testing')\n\
+             ec2 = client('ec2')\n{code}",
             url = self.url
         );
         let out =

@@ -107,7 +107,10 @@ pub(crate) fn plan(
     destroy: bool,
     format: DiagFormat,
 ) -> Result<ExitCode, String> {
-    let c = compile(spec);
+    let mut c = compile(spec);
+    if !destroy {
+        check_creatable(&mut c, narrow);
+    }
     let code = finish(&c, format, || {});
     let Some(wanted) = desired(&c, narrow, false) else { return Ok(code) };
     runtime()?.block_on(async {
@@ -151,7 +154,10 @@ pub(crate) fn apply(
     // A saved plan holds neither secret data nor sensitive values: its spec is compiled again,
     // with the same variables, to give them back (and must still give the same objects).
     let spec_path = saved.as_ref().map_or_else(|| spec.spec.clone(), |p| p.spec.clone());
-    let compiled = compile(&SpecArgs { spec: spec_path.clone(), ..spec.clone() });
+    let mut compiled = compile(&SpecArgs { spec: spec_path.clone(), ..spec.clone() });
+    if !destroy {
+        check_creatable(&mut compiled, narrow);
+    }
     let code = finish(&compiled, format, || {});
     let Some(wanted) = desired(&compiled, narrow, true) else { return Ok(code) };
     let wanted = Some(wanted);
@@ -489,6 +495,17 @@ fn timestamp(unix: i64) -> String {
     jiff::Timestamp::from_second(unix).map_or_else(|_| format!("@{unix}"), |t| t.to_string())
 }
 
+/// Adds the errors of what berth cannot create directly (a cluster's missing IAM roles) when
+/// the run may create AWS objects, so that it stops before anything is created.
+fn check_creatable(c: &mut Compiled, narrow: &Narrow) {
+    if narrow.only.is_some_and(|only| only != EngineName::Aws) {
+        return;
+    }
+    if let (Some(model), Some(graph)) = (&c.model, &c.graph) {
+        c.diags.extend(berth_terraform::apply_diagnostics(EmitInput { model, graph }));
+    }
+}
+
 /// What a compiled spec wants, with the Secrets' data when `secrets` (an apply); `None` if it
 /// has errors.
 fn desired(c: &Compiled, narrow: &Narrow, secrets: bool) -> Option<Wanted> {
@@ -588,6 +605,8 @@ struct Setup {
     docker_endpoints: BTreeSet<String>,
     /// Kubernetes contexts of the spec's and the state's objects.
     kube_contexts: BTreeSet<String>,
+    /// Kind, region and (for the state's) id of the spec's and the state's AWS objects.
+    aws_objects: BTreeSet<(String, Option<String>, Option<String>)>,
     /// The bytes behind the Secrets' placeholders.
     secrets: BTreeMap<String, Vec<u8>>,
     /// `--force-conflicts`.
@@ -597,9 +616,15 @@ struct Setup {
 impl Setup {
     fn new(state: &State, desired: &[Resource], run: Option<&RunArgs>) -> Self {
         let mut setup = Setup { force_conflicts: run.is_some_and(|r| r.force_conflicts), ..Setup::default() };
-        let recorded = state.resources.values().map(|r| (r.engine.as_str(), &r.attrs));
-        for (engine, attrs) in recorded.chain(desired.iter().map(|r| (r.engine.as_str(), &r.attrs))) {
+        let recorded = state.resources.values().map(|r| (r.engine.as_str(), &r.kind, Some(&r.id), &r.attrs));
+        let wanted = desired.iter().map(|r| (r.engine.as_str(), &r.kind, None, &r.attrs));
+        for (engine, kind, id, attrs) in recorded.chain(wanted) {
             let (set, key) = match engine {
+                "aws" => {
+                    let region = attrs.get("region").and_then(|v| v.as_str()).map(str::to_owned);
+                    setup.aws_objects.insert((kind.clone(), region, id.cloned()));
+                    continue;
+                }
                 "docker" => (&mut setup.docker_endpoints, "endpoint"),
                 "kubernetes" => (&mut setup.kube_contexts, "cluster"),
                 _ => continue,
@@ -633,7 +658,11 @@ async fn engines_named(mut names: Vec<&str>, setup: Setup) -> Result<Engines, St
     let mut setup = Some(setup);
     for name in names {
         let engine: Arc<dyn berth_plan::Engine> = match name {
-            "aws" => Arc::new(berth_aws::AwsEngine::from_env(berth_aws::Options::default()).await),
+            "aws" => {
+                let objects = setup.as_ref().map(|s| &s.aws_objects).into_iter().flatten();
+                let objects = objects.map(|(kind, region, id)| (kind.as_str(), region.as_deref(), id.as_deref()));
+                Arc::new(berth_aws::AwsEngine::from_env(berth_aws::Options::default()).await.with_objects(objects))
+            }
             "docker" => {
                 let endpoints = setup.as_ref().map(|s| s.docker_endpoints.clone()).unwrap_or_default();
                 Arc::new(berth_dockerd::DockerEngine::from_env().with_endpoints(endpoints))

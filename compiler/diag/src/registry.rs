@@ -208,6 +208,9 @@ registry! {
     DOCKER_USER_DATA = "docker::user-data", "cloud-init over EC2's user-data limit",
         "A Docker host's cloud-init carries its daemon.json, sysctl file and compose file (compressed) to the machine as EC2 user data, which holds at most 16 KB.",
         "Place fewer containers on the host, or spread them over more hosts.";
+    APPLY_IAM_ROLE = "apply::iam-role", "IAM role needed to apply a cluster directly",
+        "EKS creates a cluster only with the IAM role of its control plane, and a node group only with the IAM role of its nodes. A cluster that sets no `role_arn` or `node_role_arn` leaves them to the Terraform variables `eks_cluster_role_arn` and `eks_node_role_arn`, which `berth build` writes; `berth plan` and `berth apply` create the cluster themselves and have no such variable, so they refuse the spec before creating anything.",
+        "Set `role_arn` and `node_role_arn` on the cluster (for instance from variables of the spec), or apply without AWS with `--only kubernetes`.";
     IMAGE_LAYERS = "image::layers", "image layers out of order or too many",
         "Overlay filesystems stack at most about 125 layers, and a layer that changes more often placed below one that changes less defeats caching.",
         "Order layers from stable to fast-changing and merge layers to stay under the limit.";

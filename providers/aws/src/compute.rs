@@ -1,7 +1,7 @@
 //! Instances, EBS volumes and volume attachments.
 
 use crate::api::Api;
-use crate::attrs::{Attrs, Observed, observed_tags, sorted, tag_spec, with_outputs};
+use crate::attrs::{Attrs, Observed, missing, observed_tags, sorted, tag_spec, token, with_outputs};
 use crate::wait::{Status, wait};
 use aws_sdk_ec2::types::{
     Instance, InstanceStateName, InstanceType, Placement, ResourceType, Volume, VolumeAttachmentState, VolumeState,
@@ -10,17 +10,6 @@ use aws_sdk_ec2::types::{
 use berth_plan::{Applied, EngineError, Request};
 use serde_json::{Map, Value};
 use std::sync::Arc;
-
-/// Longest idempotency token RunInstances and CreateVolume take.
-const TOKEN_MAX: usize = 64;
-
-fn token<'a>(request: &Request<'a>) -> &'a str {
-    request.token.get(..TOKEN_MAX).unwrap_or(request.token)
-}
-
-fn missing(what: &str) -> EngineError {
-    EngineError::permanent(format!("the API's answer has no {what}"))
-}
 
 fn instance_state(i: &Instance) -> Option<&InstanceStateName> {
     i.state().and_then(|s| s.name())

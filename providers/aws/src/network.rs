@@ -1,7 +1,7 @@
 //! VPCs, subnets, security groups and their rules.
 
 use crate::api::{Api, ApiError};
-use crate::attrs::{Attrs, Observed, observed_tags, tag_spec, with_outputs};
+use crate::attrs::{Attrs, Observed, missing, observed_tags, tag_spec, with_outputs};
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, SecurityGroup, Subnet, Vpc};
 use berth_plan::{Applied, EngineError, Request};
 use serde_json::{Map, Value};
@@ -12,13 +12,17 @@ use tokio::time::Instant;
 /// The protocol AWS spells for "every protocol", whose ports are meaningless.
 const ALL_PROTOCOLS: &str = "-1";
 
-fn missing(what: &str) -> EngineError {
-    EngineError::permanent(format!("the API's answer has no {what}"))
-}
+/// The error code EC2 answers a deletion with while something still uses the object.
+pub(crate) const DEPENDENCY_VIOLATION: &str = "DependencyViolation";
 
-/// Runs a deletion, again while the API says something still depends on the object (an
-/// instance still releasing its network interface), until the wait timeout. Gone is success.
-async fn delete_when_free<F, Fut, T>(api: &Api, what: &str, mut delete: F) -> Result<(), EngineError>
+/// Runs a deletion, again while the API answers `busy` (something still depends on the object:
+/// an instance still releasing its network interface), until the wait timeout. Gone is success.
+pub(crate) async fn delete_when_free<F, Fut, T>(
+    api: &Api,
+    what: &str,
+    busy: &str,
+    mut delete: F,
+) -> Result<(), EngineError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, ApiError>>,
@@ -29,11 +33,11 @@ where
         match delete().await {
             Ok(_) => return Ok(()),
             Err(e) if e.not_found() => return Ok(()),
-            Err(e) if e.is("DependencyViolation") && Instant::now() + pause < deadline => {
+            Err(e) if e.is(busy) && Instant::now() + pause < deadline => {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(5));
             }
-            Err(e) if e.is("DependencyViolation") => {
+            Err(e) if e.is(busy) => {
                 return Err(EngineError::transient(format!(
                     "{what} still in use after {} s: {}",
                     api.wait_timeout.as_secs(),
@@ -66,7 +70,8 @@ pub(crate) fn observe_vpc(v: &Vpc) -> Map<String, Value> {
 
 /// Deletes a VPC once nothing in it is left.
 pub(crate) async fn delete_vpc(api: &Api, id: &str) -> Result<(), EngineError> {
-    delete_when_free(api, id, || api.call("DeleteVpc", api.ec2().delete_vpc().vpc_id(id).send())).await
+    delete_when_free(api, id, DEPENDENCY_VIOLATION, || api.call("DeleteVpc", api.ec2().delete_vpc().vpc_id(id).send()))
+        .await
 }
 
 /// Creates a subnet.
@@ -97,7 +102,10 @@ pub(crate) fn observe_subnet(s: &Subnet) -> Map<String, Value> {
 
 /// Deletes a subnet once nothing in it is left.
 pub(crate) async fn delete_subnet(api: &Api, id: &str) -> Result<(), EngineError> {
-    delete_when_free(api, id, || api.call("DeleteSubnet", api.ec2().delete_subnet().subnet_id(id).send())).await
+    delete_when_free(api, id, DEPENDENCY_VIOLATION, || {
+        api.call("DeleteSubnet", api.ec2().delete_subnet().subnet_id(id).send())
+    })
+    .await
 }
 
 /// The rule AWS gives every new group (all traffic out), which berth states explicitly instead.
@@ -158,8 +166,10 @@ pub(crate) fn observe_security_group(g: &SecurityGroup) -> Map<String, Value> {
 
 /// Deletes a security group once no instance uses it.
 pub(crate) async fn delete_security_group(api: &Api, id: &str) -> Result<(), EngineError> {
-    delete_when_free(api, id, || api.call("DeleteSecurityGroup", api.ec2().delete_security_group().group_id(id).send()))
-        .await
+    delete_when_free(api, id, DEPENDENCY_VIOLATION, || {
+        api.call("DeleteSecurityGroup", api.ec2().delete_security_group().group_id(id).send())
+    })
+    .await
 }
 
 /// A security group rule as berth identifies it: the group, the direction, the protocol, the

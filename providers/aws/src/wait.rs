@@ -1,14 +1,18 @@
-//! Batched waits: every object of a kind waiting at a moment is covered by one Describe call.
+//! Batched waits: every object of a kind waiting at a moment is covered by one round of reads.
 //!
-//! A waiter keeps the pending waits of its kind. The first wait starts a background poller;
-//! each round it lists every pending id in one call (chunked by the filter limit), settles the
-//! waits whose object reached its state, and sleeps: briefly while new waits keep arriving, then
-//! twice as long each round up to a ceiling. It stops when nothing is pending.
+//! A waiter keeps the pending waits of its kind in one region. The first wait starts a
+//! background poller; each round it reads every pending id together (one Describe call for
+//! EC2 objects, chunked by the filter limit, and load balancers; one call per pending object,
+//! all at once, for EKS, which has no batch read), settles the waits whose object reached its
+//! state, and sleeps: briefly while new waits keep arriving, then twice as long each round up
+//! to a ceiling. It stops when nothing is pending.
 
-use crate::api::Api;
-use crate::list::{Listed, by_ids};
+use crate::api::{Api, ApiError};
+use crate::list::by_ids;
 use aws_sdk_ec2::types::{Instance, Volume};
 use berth_plan::EngineError;
+use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -34,20 +38,31 @@ pub(crate) enum Status {
 pub(crate) type Check<T> = Box<dyn Fn(Option<&T>) -> Status + Send>;
 
 /// A kind of object that can be waited for.
-pub(crate) trait Waited: Listed {
+pub(crate) trait Waited: Clone + Send + Sync + 'static {
     /// The waiter of this kind.
     fn waiter(api: &Api) -> &Waiter<Self>;
+
+    /// The objects with these ids that exist, by id, read together.
+    fn fetch(api: &Api, ids: Vec<String>) -> impl Future<Output = Result<HashMap<String, Self>, ApiError>> + Send;
 }
 
 impl Waited for Instance {
     fn waiter(api: &Api) -> &Waiter<Self> {
         &api.instances
     }
+
+    fn fetch(api: &Api, ids: Vec<String>) -> impl Future<Output = Result<HashMap<String, Self>, ApiError>> + Send {
+        by_ids(api, ids)
+    }
 }
 
 impl Waited for Volume {
     fn waiter(api: &Api) -> &Waiter<Self> {
         &api.volumes
+    }
+
+    fn fetch(api: &Api, ids: Vec<String>) -> impl Future<Output = Result<HashMap<String, Self>, ApiError>> + Send {
+        by_ids(api, ids)
     }
 }
 
@@ -127,7 +142,7 @@ async fn poll<T: Waited>(api: Arc<Api>) {
                 })
                 .collect()
         };
-        let listed = by_ids::<T>(&api, ids).await.map_err(|e| e.error);
+        let listed = T::fetch(&api, ids).await.map_err(|e| e.error);
         let mut p = waiter.lock();
         let now = Instant::now();
         let entries = std::mem::take(&mut p.entries);

@@ -2,75 +2,18 @@
 //! tests/setup.sh installs): create, read, find, update, idempotent re-creation, batched waits
 //! and deletion, each checked through the EC2 API itself.
 
-use aws_config::{BehaviorVersion, ConfigLoader};
-use aws_sdk_ec2::config::{Credentials, Region};
+mod common;
+
 use aws_sdk_ec2::types::Filter;
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use berth_aws::{
     AwsEngine, INSTANCE, Options, SECURITY_GROUP, SECURITY_GROUP_RULE, SUBNET, VOLUME, VOLUME_ATTACHMENT, VPC,
 };
-use berth_plan::{Applied, Engine, Found, Request, hex_sha256};
+use berth_plan::{Engine, Found, Request};
 use berth_tests::Moto;
-use serde_json::{Map, Value, json};
+use common::{Desired, LINEAGE, loader, raw, sorted, spent};
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
-
-const LINEAGE: &str = "5d7c0f5e-moto-test";
-
-/// The standard configuration chain pointed at `moto` with its test credentials.
-fn loader(moto: &Moto) -> ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(moto.url())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-}
-
-/// One desired object.
-struct Desired {
-    address: String,
-    kind: &'static str,
-    attrs: Map<String, Value>,
-}
-
-impl Desired {
-    fn new(address: &str, kind: &'static str, attrs: Value) -> Self {
-        let Value::Object(attrs) = attrs else { panic!("attributes must be an object") };
-        Self { address: address.to_owned(), kind, attrs }
-    }
-
-    fn token(&self) -> String {
-        hex_sha256(format!("{LINEAGE}/{}/0", self.address).as_bytes())
-    }
-
-    async fn create(&self, engine: &AwsEngine) -> Applied {
-        let token = self.token();
-        let request =
-            Request { address: &self.address, kind: self.kind, attrs: &self.attrs, lineage: LINEAGE, token: &token };
-        let applied = engine.create(request).await.unwrap_or_else(|e| panic!("create {}: {e}", self.address));
-        for (k, v) in &self.attrs {
-            assert_eq!(applied.attrs.get(k), Some(v), "{}: {k} as created", self.address);
-        }
-        applied
-    }
-}
-
-/// `value` with its lists sorted, as sets compare.
-fn sorted(value: &Value) -> Value {
-    match value {
-        Value::Array(items) => {
-            let mut items = items.clone();
-            items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
-            Value::Array(items)
-        }
-        other => other.clone(),
-    }
-}
-
-/// A raw EC2 client for checking what exists, outside the engine.
-async fn raw(moto: &Moto) -> aws_sdk_ec2::Client {
-    let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
-    aws_sdk_ec2::Client::new(&loader(moto).http_client(http).load().await)
-}
 
 fn by_lineage() -> Filter {
     Filter::builder().name("tag:berth:lineage").values(LINEAGE).build()
@@ -96,11 +39,6 @@ async fn remaining(ec2: &aws_sdk_ec2::Client) -> BTreeMap<&'static str, usize> {
         ("subnets", subnets),
         ("vpcs", vpcs),
     ])
-}
-
-/// Counts of `after` minus `before`, without the zeros.
-fn spent(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
-    after.iter().map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0))).filter(|(_, v)| *v > 0).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -29,6 +29,8 @@ const NODE_GROUP_NAME_MAX: usize = 63;
 const LAUNCH_TEMPLATE_NAME_MAX: usize = 128;
 /// Longest security group name EC2 takes.
 const SECURITY_GROUP_NAME_MAX: usize = 255;
+/// The VPC CNI add-on's configuration when a node pool uses prefix delegation.
+const VPC_CNI_CONFIGURATION: &str = r#"{"env":{"ENABLE_PREFIX_DELEGATION":"true"}}"#;
 /// No tags beyond `Name` and `berth:address`.
 const NO_TAGS: &BTreeMap<String, String> = &BTreeMap::new();
 
@@ -97,7 +99,7 @@ struct HostForward {
     name: String,
 }
 
-pub(crate) use resources::resources;
+pub(crate) use resources::{diagnostics, resources};
 
 /// Builds every file; files without blocks are left out, and a model with neither hosts nor
 /// clusters gives no files.
@@ -163,8 +165,9 @@ fn node_config(max_pods: u64) -> String {
     )
 }
 
-/// A taint `key[=value]:Effect` as the node group's taint block.
-fn taint(spec: &str) -> Option<Body> {
+/// A taint `key[=value]:Effect` as EKS spells it: key, value (empty when none) and effect
+/// (`NO_SCHEDULE`, ...).
+fn taint_parts(spec: &str) -> Option<(&str, &str, &'static str)> {
     let (kv, effect) = spec.rsplit_once(':')?;
     let effect = match effect {
         "NoSchedule" => "NO_SCHEDULE",
@@ -173,6 +176,12 @@ fn taint(spec: &str) -> Option<Body> {
         _ => return None,
     };
     let (key, value) = kv.split_once('=').unwrap_or((kv, ""));
+    Some((key, value, effect))
+}
+
+/// A taint `key[=value]:Effect` as the node group's taint block.
+fn taint(spec: &str) -> Option<Body> {
+    let (key, value, effect) = taint_parts(spec)?;
     let mut b = Body::new();
     b.attr("key", Expr::str(key));
     if !value.is_empty() {
@@ -481,7 +490,7 @@ impl<'m> Plan<'m> {
                 self.provider(&mut b, &c.region);
                 b.attr("cluster_name", reference(&["aws_eks_cluster", name, "name"]))
                     .attr("addon_name", Expr::str("vpc-cni"))
-                    .attr("configuration_values", Expr::str(r#"{"env":{"ENABLE_PREFIX_DELEGATION":"true"}}"#))
+                    .attr("configuration_values", Expr::str(VPC_CNI_CONFIGURATION))
                     .attr("tags", tags(&format!("{}-vpc-cni", c.meta.name), &c.meta.address, NO_TAGS));
                 blocks.push(Block::resource("aws_eks_addon", &addon, b));
             }

@@ -37,6 +37,13 @@ pub fn resources(input: EmitInput<'_>) -> Vec<Resource> {
     config::resources(input.model)
 }
 
+/// Errors for what [`resources`] lacks to create its objects directly (a cluster's IAM roles
+/// that the configuration leaves to Terraform variables), pointing at the spec: `berth plan`
+/// and `berth apply` refuse such a spec before anything is created.
+pub fn apply_diagnostics(input: EmitInput<'_>) -> Diagnostics {
+    config::diagnostics(input.model)
+}
+
 /// The terraform target.
 #[derive(Debug, Default)]
 pub struct TerraformEmitter {
