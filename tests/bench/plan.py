@@ -9,7 +9,8 @@ resolved to them) to get the state an apply would leave, and then times `berth p
 --detailed-exitcode` against that state, which must exit 0 (nothing to do). No API is called:
 this measures compile, resources and diff. It times the whole fleet and, as the direct-apply
 issue counts it, the cloud and Kubernetes objects only (`--only aws --only kubernetes`: the same
-compile, without the 2,500S containers). Prints one JSON object per scale with the medians.
+compile, against a state of those objects alone, as a fleet whose containers are deployed by
+other means would have). Prints one JSON object per scale with the medians.
 """
 import argparse
 import json
@@ -86,11 +87,15 @@ def main():
         kinds = {}
         for r in doc["resources"].values():
             kinds[r["engine"]] = kinds.get(r["engine"], 0) + 1
-        cloud = ["--only", "aws", "--only", "kubernetes"]
+        cloud_state = os.path.join(work, f"state-{s}-cloud.json")
+        with open(cloud_state, "w") as f:
+            kept = {k: r for k, r in doc["resources"].items() if r["engine"] != "docker"}
+            json.dump({**doc, "resources": kept}, f)
+        cloud = [*spec[:-4], "--state", cloud_state, *spec[-2:], "--only", "aws", "--only", "kubernetes"]
         runs, cloud_runs = [], []
         for _ in range(a.runs):
             runs.append(measure([a.berth, "plan", *spec, "--detailed-exitcode"]))
-            cloud_runs.append(measure([a.berth, "plan", *spec, *cloud, "--detailed-exitcode"]))
+            cloud_runs.append(measure([a.berth, "plan", *cloud, "--detailed-exitcode"]))
         print(json.dumps({
             "scale": s, "objects": kinds,
             "plan_wall": round(statistics.median(r["wall"] for r in runs), 3),
