@@ -8,7 +8,7 @@ tests/setup.sh
 cargo build -p berth
 cargo test --workspace --no-fail-fast
 python3 -m unittest discover -s tests/kube-standin
-target/debug/berth fmt --check examples stdlib/modules providers/*/tests/specs tests/fuzz/corpus tests/bench/apply
+target/debug/berth fmt --check examples stdlib/modules providers/*/tests/specs tests/fuzz/corpus tests/bench/apply tests/fixtures
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 tests/fuzz.sh "${BERTH_FUZZ_SECONDS:-60}" parse_check

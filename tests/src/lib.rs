@@ -253,12 +253,14 @@ const DOCKERD_TIMEOUT: Duration = Duration::from_secs(30);
 /// A throwaway dockerd from Debian's docker.io (tests/setup.sh installs it; needs root),
 /// started with a copy of a daemon.json in fresh network and mount namespaces, with its own
 /// socket, data-root, exec-root and pidfile under a temporary directory, no default bridge and
-/// no iptables rules. Stopped by PID (after its containers are removed), and its containerd
-/// with it, when dropped.
+/// no iptables rules. A restart keeps the network namespace, as a machine's does. Stopped by
+/// PID (after its containers are removed), and its containerd with it, when dropped.
 #[derive(Debug)]
 pub struct Dockerd {
     child: std::process::Child,
     args: Vec<std::ffi::OsString>,
+    /// The daemon's network namespace, held open once it stops so that a restart re-enters it.
+    netns: Option<std::fs::File>,
     dir: TempDir,
 }
 
@@ -288,26 +290,55 @@ impl Dockerd {
             flags.push("--storage-driver=vfs".into());
         }
         dir.write("daemon.json", serde_json::to_vec_pretty(&copy).expect("JSON"));
-        let mut args: Vec<std::ffi::OsString> =
-            ["--net", "--mount", "dockerd", "--config-file"].iter().map(Into::into).collect();
+        let mut args: Vec<std::ffi::OsString> = ["dockerd", "--config-file"].iter().map(Into::into).collect();
         args.push(dir.path().join("daemon.json").into());
         args.extend(flags.into_iter().map(Into::into));
         args.extend(["--bridge=none", "--iptables=false"].iter().map(Into::into));
-        let child = Self::spawn(&args, dir.path());
-        Dockerd { child, args, dir }
+        let child = Self::spawn(&args, None, dir.path());
+        Dockerd { child, args, netns: None, dir }
     }
 
-    fn spawn(args: &[std::ffi::OsString], dir: &Path) -> std::process::Child {
+    /// `dockerd ARGS` in a fresh mount namespace and in a fresh network namespace, or in
+    /// `netns` when given.
+    fn spawn(args: &[std::ffi::OsString], netns: Option<&std::fs::File>, dir: &Path) -> std::process::Child {
+        use std::os::fd::AsRawFd;
         let log =
             std::fs::OpenOptions::new().create(true).append(true).open(dir.join("dockerd.log")).expect("log file");
-        Command::new("unshare")
-            .args(args)
+        let mut cmd = match netns {
+            Some(ns) => {
+                let mut c = Command::new("nsenter");
+                c.arg(format!("--net=/proc/{}/fd/{}", std::process::id(), ns.as_raw_fd())).args(["unshare", "--mount"]);
+                c
+            }
+            None => {
+                let mut c = Command::new("unshare");
+                c.args(["--net", "--mount"]);
+                c
+            }
+        };
+        cmd.args(args)
             .env_remove("DOCKER_HOST")
             .stdin(std::process::Stdio::null())
             .stdout(log.try_clone().expect("log file"))
             .stderr(log)
             .spawn()
             .expect("cannot start dockerd (tests/setup.sh installs docker.io)")
+    }
+
+    /// Holds the running daemon's network namespace open for [`Dockerd::restart`] (unless it
+    /// is still the test's own: the daemon has not unshared yet).
+    fn keep_netns(&mut self) {
+        use std::os::unix::fs::MetadataExt;
+        if self.netns.is_some() {
+            return;
+        }
+        let path = format!("/proc/{}/ns/net", self.child.id());
+        let own = std::fs::metadata("/proc/self/ns/net").map(|m| m.ino()).ok();
+        if let Ok(ns) = std::fs::File::open(&path)
+            && ns.metadata().map(|m| m.ino()).ok() != own
+        {
+            self.netns = Some(ns);
+        }
     }
 
     /// Its socket.
@@ -354,6 +385,7 @@ impl Dockerd {
     /// containers and data for [`Dockerd::restart`].
     pub fn stop(&mut self) {
         if self.child.try_wait().ok().flatten().is_none() {
+            self.keep_netns();
             signal(self.child.id(), "-TERM");
             let child = &mut self.child;
             if !wait_until("dockerd to stop", DOCKERD_TIMEOUT, || child.try_wait().ok().flatten().is_some()) {
@@ -363,10 +395,38 @@ impl Dockerd {
         }
     }
 
-    /// Starts the stopped daemon again with the same settings and data, without waiting.
+    /// Kills the daemon with SIGKILL, as a crash would: no shutdown, its containerd killed
+    /// with it, containers and data left for [`Dockerd::restart`]. Returns once that
+    /// containerd is reaped: until then its pid passes for a live containerd, which a new
+    /// daemon would wait for in vain.
+    pub fn kill(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            self.keep_netns();
+            let containerd = self.containerd();
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            if let Some(pid) = containerd {
+                let gone = wait_until("the killed dockerd's containerd to be reaped", DOCKERD_TIMEOUT, || {
+                    !Path::new(&format!("/proc/{pid}")).exists()
+                });
+                assert!(gone, "containerd {pid} outlived its killed dockerd");
+            }
+        }
+    }
+
+    /// The pid of the containerd this daemon started, if it runs.
+    fn containerd(&self) -> Option<u32> {
+        let pidfile = self.dir.path().join("exec/containerd/containerd.pid");
+        let pid = std::fs::read_to_string(pidfile).ok()?.trim().parse::<u32>().ok()?;
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        String::from_utf8_lossy(&cmdline).contains(&*self.dir.path().to_string_lossy()).then_some(pid)
+    }
+
+    /// Starts the stopped (or killed) daemon again with the same settings, socket, data and
+    /// network namespace, without waiting; stops it first if it runs.
     pub fn restart(&mut self) {
         self.stop();
-        self.child = Self::spawn(&self.args, self.dir.path());
+        self.child = Self::spawn(&self.args, self.netns.as_ref(), self.dir.path());
     }
 
     /// The docker CLI, talking to this daemon.
@@ -390,13 +450,95 @@ impl Drop for Dockerd {
             self.stop();
         }
         // The containerd this dockerd started, if it outlived it.
-        let pidfile = self.dir.path().join("exec/containerd/containerd.pid");
-        if let Some(pid) = std::fs::read_to_string(pidfile).ok().and_then(|p| p.trim().parse::<u32>().ok()) {
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            if String::from_utf8_lossy(&cmdline).contains(&*self.dir.path().to_string_lossy()) {
-                signal(pid, "-KILL");
-            }
+        if let Some(pid) = self.containerd() {
+            signal(pid, "-KILL");
         }
+    }
+}
+
+/// The statically linked busybox of Debian's busybox-static (tests/setup.sh installs it).
+pub const BUSYBOX: &str = "/bin/busybox";
+
+/// The image a [`Registry`] serves: busybox with its applets `sh`, `sleep` and `true`.
+pub const BUSYBOX_IMAGE: &str = "127.0.0.1:5000/berth/busybox:1";
+
+/// Writes into `dir` a tar of a root file system holding [`BUSYBOX`] and its applets `sh`,
+/// `sleep` and `true`, for `docker import`; returns its path.
+pub fn busybox_tar(dir: &TempDir) -> PathBuf {
+    assert!(Path::new(BUSYBOX).exists(), "{BUSYBOX} is missing: run tests/setup.sh (busybox-static)");
+    let rootfs = dir.path().join("rootfs");
+    std::fs::create_dir_all(rootfs.join("bin")).expect("rootfs");
+    std::fs::copy(BUSYBOX, rootfs.join("bin/busybox")).expect("copy busybox");
+    for applet in ["sh", "sleep", "true"] {
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).expect("symlink");
+    }
+    let tar = dir.path().join("busybox.tar");
+    let (ok, out) = try_run(Command::new("tar").arg("-C").arg(&rootfs).arg("-cf").arg(&tar).arg("."), DOCKERD_TIMEOUT)
+        .expect("tar runs");
+    assert!(ok, "tar: {out}");
+    tar
+}
+
+/// A `docker-registry` (Debian's) on 127.0.0.1:5000 inside the network namespace of a
+/// [`Dockerd`], holding [`BUSYBOX_IMAGE`]: imported and pushed with the docker CLI, then removed
+/// from the daemon, so that whoever applies containers of it makes the daemon pull it over
+/// loopback (never from the internet). Killed when dropped.
+#[derive(Debug)]
+pub struct Registry {
+    child: std::process::Child,
+    dir: TempDir,
+}
+
+impl Registry {
+    /// Starts the registry beside `dockerd` (which must answer already) and fills it.
+    pub fn start(dockerd: &Dockerd) -> Self {
+        let dir = TempDir::new("registry");
+        let netns = format!("--net=/proc/{}/ns/net", dockerd.pid());
+        let (ok, out) =
+            try_run(Command::new("nsenter").args([&netns, "ip", "link", "set", "lo", "up"]), DOCKERD_TIMEOUT)
+                .expect("nsenter ip link");
+        assert!(ok, "lo up: {out}");
+        let config = dir.write(
+            "registry.yml",
+            format!(
+                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:5000\n",
+                dir.path().join("storage").display()
+            ),
+        );
+        let log = std::fs::File::create(dir.path().join("registry.log")).expect("registry log");
+        let child = Command::new("nsenter")
+            .arg(&netns)
+            .arg("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("cannot start docker-registry: run tests/setup.sh");
+        let registry = Registry { child, dir };
+
+        let docker = |args: &[&str]| {
+            let (ok, out) = try_run(dockerd.docker().args(args), DOCKERD_TIMEOUT)
+                .unwrap_or_else(|| panic!("docker {args:?} did not finish within {DOCKERD_TIMEOUT:?}"));
+            assert!(ok, "docker {args:?}: {out}\n{}", dockerd.log());
+        };
+        let tar = busybox_tar(&registry.dir);
+        docker(&["import", &tar.display().to_string(), BUSYBOX_IMAGE]);
+        let pushed = wait_until("the registry to take the image", DOCKERD_TIMEOUT, || {
+            try_run(dockerd.docker().args(["push", BUSYBOX_IMAGE]), DOCKERD_TIMEOUT).is_some_and(|(ok, _)| ok)
+        });
+        let log = std::fs::read_to_string(registry.dir.path().join("registry.log")).unwrap_or_default();
+        assert!(pushed, "docker push {BUSYBOX_IMAGE} failed:\n{log}\n{}", dockerd.log());
+        docker(&["rmi", BUSYBOX_IMAGE]);
+        registry
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -18,8 +18,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-/// The statically linked busybox of Debian's busybox-static.
-const BUSYBOX: &str = "/bin/busybox";
 /// How long a dockerd, a command or a container state change may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -152,10 +150,6 @@ fn this_kernel_accepts_the_sysctl_files() {
 
 #[test]
 fn an_emitted_host_runs_its_containers_and_docker_restarts_a_killed_one() {
-    assert!(
-        Path::new(BUSYBOX).exists(),
-        "{BUSYBOX} is missing: install Debian's busybox-static (tests/setup.sh should list it)"
-    );
     let tree = emit("providers/docker/tests/specs/e2e.hcl", &[]);
     let file =
         |p: &str| String::from_utf8(tree.get(p).unwrap_or_else(|| panic!("no {p}")).contents.clone()).expect("UTF-8");
@@ -163,15 +157,7 @@ fn an_emitted_host_runs_its_containers_and_docker_restarts_a_killed_one() {
     assert!(dockerd.ready(), "dockerd did not come up: {}", dockerd.log());
 
     let work = TempDir::new("docker-e2e");
-    let rootfs = work.path().join("rootfs/bin");
-    fs::create_dir_all(&rootfs).expect("rootfs");
-    fs::copy(BUSYBOX, rootfs.join("busybox")).expect("copy busybox");
-    for applet in ["sh", "sleep"] {
-        std::os::unix::fs::symlink("busybox", rootfs.join(applet)).expect("symlink");
-    }
-    let image = work.path().join("busybox.tar");
-    let (ok, out) = run(Command::new("tar").arg("-C").arg(work.path().join("rootfs")).arg("-cf").arg(&image).arg("."));
-    assert!(ok, "tar: {out}");
+    let image = berth_tests::busybox_tar(&work);
     let (ok, out) = run(dockerd.docker().arg("import").arg(&image).arg("berth-test/busybox:1"));
     assert!(ok, "docker import: {out}");
 

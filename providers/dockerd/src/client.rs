@@ -79,13 +79,33 @@ impl Clients {
         }
     }
 
+    /// Where the daemon of an endpoint really is.
+    fn address<'a>(&'a self, endpoint: &'a str) -> &'a str {
+        if endpoint == DEFAULT_ENDPOINT { &self.default } else { endpoint }
+    }
+
+    /// An engine error from a Docker error, saying what was being done on which daemon, and
+    /// what to do when the daemon did not answer at all.
+    pub(crate) fn error(&self, doing: &str, endpoint: &str, e: &Error) -> EngineError {
+        let address = self.address(endpoint);
+        let mut message = format!("{doing} on {address}: {e}");
+        if !retryable(e) {
+            return EngineError::permanent(message);
+        }
+        if status(e).is_none() {
+            message.push_str(&format!(
+                " (the Docker daemon at {address} did not answer {ATTEMPTS} attempts: check that it runs, then apply again)"
+            ));
+        }
+        EngineError::transient(message)
+    }
+
     /// The client of an endpoint, connecting and agreeing on the API version on first use.
     async fn client(&self, endpoint: &str) -> Result<Docker, Error> {
         if let Some(docker) = self.clients.lock().expect("clients").get(endpoint) {
             return Ok(docker.clone());
         }
-        let address = if endpoint == DEFAULT_ENDPOINT { self.default.as_str() } else { endpoint };
-        let docker = Docker::connect_with_host(address)?;
+        let docker = Docker::connect_with_host(self.address(endpoint))?;
         self.count("Version");
         let docker = docker.negotiate_version().await?;
         self.clients.lock().expect("clients").insert(endpoint.to_owned(), docker.clone());
@@ -114,12 +134,6 @@ pub(crate) fn status(e: &Error) -> Option<u16> {
     }
 }
 
-/// An engine error from a Docker error, saying what was being done.
-pub(crate) fn engine_error(doing: &str, e: &Error) -> EngineError {
-    let message = format!("{doing}: {e}");
-    if retryable(e) { EngineError::transient(message) } else { EngineError::permanent(message) }
-}
-
 /// Half of `d` plus a random part of the other half.
 fn jittered(d: Duration) -> Duration {
     let random = RandomState::new().build_hasher().finish();
@@ -137,7 +151,12 @@ mod tests {
         assert!(retryable(&server(500)) && retryable(&server(503)));
         assert!(!retryable(&server(404)) && !retryable(&server(409)));
         assert!(retryable(&Error::SocketNotFoundError("/run/d.sock".into())));
-        assert!(engine_error("creating", &server(503)).retryable);
+        let clients = Clients::new("unix:///run/d.sock".into());
+        let e = clients.error("creating network n", DEFAULT_ENDPOINT, &server(503));
+        assert!(e.retryable && e.message.starts_with("creating network n on unix:///run/d.sock: "), "{e}");
+        let e = clients.error("creating network n", "unix:///x.sock", &Error::SocketNotFoundError("/x.sock".into()));
+        assert!(e.retryable && e.message.contains("the Docker daemon at unix:///x.sock did not answer"), "{e}");
+        assert!(!clients.error("starting container c", "unix:///x.sock", &server(404)).retryable);
         assert_eq!(status(&server(409)), Some(409));
         for _ in 0..100 {
             let d = jittered(Duration::from_millis(400));

@@ -15,8 +15,11 @@
 //! - **Images** missing on the daemon are pulled from the registry their reference names, once
 //!   per endpoint and image.
 //! - **Containers** are created, joined to their other networks and started; `create` returns
-//!   when the daemon has started the process (health checks are not waited for). `delete`
-//!   removes with force, which stops a running container first.
+//!   when the daemon has started the process (health checks are not waited for). A container
+//!   of this address and lineage that exists already is adopted if it was started, and made
+//!   again if it never was (an attempt or a run died before it was done: it may lack networks,
+//!   and a crashed daemon may have lost its task); such a container reads as absent, so that
+//!   the plan creates it. `delete` removes with force, which stops a running container first.
 //! - **Retries.** Lost connections, timeouts and 5xx answers are retried with jittered,
 //!   doubling pauses, at most eight attempts per call; a restarted daemon is reconnected.
 
@@ -25,12 +28,12 @@ mod config;
 
 use berth_docker::DEFAULT_ENDPOINT;
 use berth_plan::{Applied, BoxFuture, Engine, EngineError, Found, Request};
-use bollard::models::NetworkConnectRequest;
+use bollard::models::{ContainerSummaryStateEnum, NetworkConnectRequest};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
     ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder,
 };
-use client::{Clients, engine_error, status};
+use client::{Clients, status};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -126,7 +129,7 @@ impl DockerEngine {
                                 async move { d.create_network(body).await }
                             })
                             .await
-                            .map_err(|e| engine_error(&format!("creating network {name}"), &e))?
+                            .map_err(|e| self.clients.error(&format!("creating network {name}"), endpoint, &e))?
                             .id
                     }
                 }
@@ -141,7 +144,7 @@ impl DockerEngine {
                         async move { d.create_volume(body).await }
                     })
                     .await
-                    .map_err(|e| engine_error(&format!("creating volume {name}"), &e))?;
+                    .map_err(|e| self.clients.error(&format!("creating volume {name}"), endpoint, &e))?;
                 if !ours(&volume.labels) {
                     return Err(not_ours(&volume.labels));
                 }
@@ -171,44 +174,62 @@ impl DockerEngine {
         let image = body.image.clone().unwrap_or_default();
         self.ensure_image(endpoint, &image).await?;
         let options = CreateContainerOptionsBuilder::default().name(name).build();
-        let created = self
-            .clients
-            .call(endpoint, "ContainerCreate", |d| {
-                let (options, body) = (options.clone(), body.clone());
-                async move { d.create_container(Some(options), body).await }
-            })
-            .await;
-        let id = match created {
-            Ok(c) => {
-                // The first network is joined at creation; the others before the start.
-                for network in config::networks(req.attrs).map_err(EngineError::permanent)?.iter().skip(1) {
-                    let connect = NetworkConnectRequest { container: name.to_owned(), ..Default::default() };
-                    self.clients
-                        .call(endpoint, "NetworkConnect", |d| {
-                            let connect = connect.clone();
-                            async move { d.connect_network(network, connect).await }
-                        })
-                        .await
-                        .map_err(|e| engine_error(&format!("connecting container {name} to {network}"), &e))?;
+        let networks = config::networks(req.attrs).map_err(EngineError::permanent)?;
+        let mut removed = false;
+        let id = loop {
+            let created = self
+                .clients
+                .call(endpoint, "ContainerCreate", |d| {
+                    let (options, body) = (options.clone(), body.clone());
+                    async move { d.create_container(Some(options), body).await }
+                })
+                .await;
+            let e = match created {
+                Ok(c) => {
+                    // The first network is joined at creation; the others before the start.
+                    self.connect(endpoint, name, networks.get(1..).unwrap_or_default()).await?;
+                    break c.id;
                 }
-                c.id
-            }
-            Err(e) if status(&e) == Some(409) => {
-                let existing = self.list_containers(endpoint, Some(("name", &format!("^/{name}$")))).await?;
-                match existing.into_iter().next() {
-                    Some(c) if ours(&c.labels.clone().unwrap_or_default()) => c.id.unwrap_or_default(),
-                    Some(c) => return Err(not_ours(&c.labels.unwrap_or_default())),
-                    None => return Err(engine_error(&format!("creating container {name}"), &e)),
+                Err(e) if status(&e) == Some(409) => e,
+                Err(e) => return Err(self.clients.error(&format!("creating container {name}"), endpoint, &e)),
+            };
+            let existing = self.list_containers(endpoint, Some(("name", &format!("^/{name}$")))).await?;
+            match existing.into_iter().next() {
+                Some(c) if ours(&c.labels.clone().unwrap_or_default()) => {
+                    if c.state != Some(ContainerSummaryStateEnum::CREATED) || removed {
+                        break c.id.unwrap_or_default();
+                    }
+                    // Never started: made by an attempt or a run that died before it was done,
+                    // maybe short of networks, maybe with a task its daemon lost in a crash.
+                    // Made again from the start.
+                    self.delete_object("docker_container", &format!("{endpoint}#{name}")).await?;
+                    removed = true;
                 }
+                Some(c) => return Err(not_ours(&c.labels.unwrap_or_default())),
+                None => return Err(self.clients.error(&format!("creating container {name}"), endpoint, &e)),
             }
-            Err(e) => return Err(engine_error(&format!("creating container {name}"), &e)),
         };
         // Starting a running container is answered 304, which is no error.
         self.clients
             .call(endpoint, "ContainerStart", |d| async move { d.start_container(name, None).await })
             .await
-            .map_err(|e| engine_error(&format!("starting container {name}"), &e))?;
+            .map_err(|e| self.clients.error(&format!("starting container {name}"), endpoint, &e))?;
         Ok(id)
+    }
+
+    /// Connects container `name` to `networks`.
+    async fn connect(&self, endpoint: &str, name: &str, networks: &[String]) -> Result<(), EngineError> {
+        for network in networks {
+            let connect = NetworkConnectRequest { container: name.to_owned(), ..Default::default() };
+            self.clients
+                .call(endpoint, "NetworkConnect", |d| {
+                    let connect = connect.clone();
+                    async move { d.connect_network(network, connect).await }
+                })
+                .await
+                .map_err(|e| self.clients.error(&format!("connecting container {name} to {network}"), endpoint, &e))?;
+        }
+        Ok(())
     }
 
     /// Pulls `image` onto the daemon unless it is there, once per endpoint and image.
@@ -223,7 +244,7 @@ impl DockerEngine {
             match inspected {
                 Ok(_) => return Ok(()),
                 Err(e) if status(&e) == Some(404) => {}
-                Err(e) => return Err(engine_error(&format!("looking for image {image}"), &e)),
+                Err(e) => return Err(self.clients.error(&format!("looking for image {image}"), endpoint, &e)),
             }
             let (from, tag) = split_tag(image);
             let options = CreateImageOptionsBuilder::default().from_image(from).tag(tag).build();
@@ -239,7 +260,7 @@ impl DockerEngine {
                     }
                 })
                 .await
-                .map_err(|e| engine_error(&format!("pulling image {image}"), &e))
+                .map_err(|e| self.clients.error(&format!("pulling image {image}"), endpoint, &e))
         })
         .await
         .copied()
@@ -258,7 +279,7 @@ impl DockerEngine {
                 async move { d.list_containers(Some(options)).await }
             })
             .await
-            .map_err(|e| engine_error(&format!("listing containers on {endpoint}"), &e))
+            .map_err(|e| self.clients.error("listing containers", endpoint, &e))
     }
 
     async fn list_networks(
@@ -273,7 +294,7 @@ impl DockerEngine {
                 async move { d.list_networks(Some(options)).await }
             })
             .await
-            .map_err(|e| engine_error(&format!("listing networks on {endpoint}"), &e))
+            .map_err(|e| self.clients.error("listing networks", endpoint, &e))
     }
 
     async fn list_volumes(
@@ -289,7 +310,7 @@ impl DockerEngine {
             })
             .await
             .map(|r| r.volumes.unwrap_or_default())
-            .map_err(|e| engine_error(&format!("listing volumes on {endpoint}"), &e))
+            .map_err(|e| self.clients.error("listing volumes", endpoint, &e))
     }
 
     /// Every object of `kind` on `endpoint` whose labels match `filter` (`label=...`), as
@@ -395,7 +416,7 @@ impl DockerEngine {
         match result {
             Ok(()) => Ok(()),
             Err(e) if status(&e) == Some(404) => Ok(()),
-            Err(e) => Err(engine_error(&format!("deleting {kind} {name} on {endpoint}"), &e)),
+            Err(e) => Err(self.clients.error(&format!("deleting {kind} {name}"), endpoint, &e)),
         }
     }
 }
@@ -419,8 +440,13 @@ impl Listed {
     }
 
     /// The object as created (its `berth.attrs` and endpoint) plus its Docker id and state;
-    /// `None` if it lacks berth's attributes label.
+    /// `None` if it lacks berth's attributes label, or if it is a container that was created
+    /// but never started: a run died or failed before it was done, and creating it makes it
+    /// again.
     fn applied(&self, endpoint: &str, id: &str) -> Option<Applied> {
+        if self.state.as_deref() == Some("created") {
+            return None;
+        }
         let Ok(Value::Object(recorded)) = serde_json::from_str::<Value>(self.labels.get(ATTRS_LABEL)?) else {
             return None;
         };

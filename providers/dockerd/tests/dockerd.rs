@@ -1,9 +1,9 @@
 //! The Docker engine against a real dockerd (Debian's docker.io, installed by tests/setup.sh;
 //! needs root). Each test starts its own daemon ([`berth_tests::Dockerd`]: own namespaces,
 //! socket, data-root, exec-root and pidfile) and, inside the daemon's network namespace, a
-//! `docker-registry` on 127.0.0.1:5000 holding a busybox image (Debian's busybox-static,
-//! imported and pushed with the docker CLI, then removed from the daemon so that the engine
-//! has to pull it). What exists is counted through the docker CLI, not through berth. Every
+//! [`berth_tests::Registry`] on 127.0.0.1:5000 holding a busybox image (Debian's
+//! busybox-static, imported and pushed with the docker CLI, then removed from the daemon so
+//! that the engine has to pull it). What exists is counted through the docker CLI, not through berth. Every
 //! wait is bounded; every process is stopped by a guard.
 
 #![allow(clippy::disallowed_methods, reason = "tests set up fixtures and run tools")]
@@ -11,27 +11,13 @@
 use berth_dockerd::{ADDRESS_LABEL, DockerEngine};
 use berth_model::EmitInput;
 use berth_plan::{Applied, Engine, Recorded, Request, Resource, State, diff, resolve};
-use berth_tests::{Dockerd, TempDir, try_run, wait_until};
+use berth_tests::{BUSYBOX_IMAGE as IMAGE, Dockerd, Registry, TempDir, try_run, wait_until};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const SPEC: &str = "providers/dockerd/tests/specs/host.hcl";
-const IMAGE: &str = "127.0.0.1:5000/berth/busybox:1";
-const BUSYBOX: &str = "/bin/busybox";
 const TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A `docker-registry` in the network namespace of a process; killed when dropped.
-struct Registry(Child);
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A daemon with the test image in its registry, the spec's resources for it, and an engine.
 struct Fixture {
@@ -63,55 +49,10 @@ fn labelled(dockerd: &Dockerd, kind: &str) -> BTreeSet<String> {
 
 impl Fixture {
     fn new() -> Self {
-        assert!(Path::new(BUSYBOX).exists(), "{BUSYBOX} is missing: run tests/setup.sh (busybox-static)");
         let dir = TempDir::new("dockerd-engine");
         let mut dockerd = Dockerd::start("{}");
         assert!(dockerd.ready(), "dockerd did not come up: {}", dockerd.log());
-        let netns = format!("--net=/proc/{}/ns/net", dockerd.pid());
-        let (ok, out) = try_run(Command::new("nsenter").args([&netns, "ip", "link", "set", "lo", "up"]), TIMEOUT)
-            .expect("nsenter ip link");
-        assert!(ok, "lo up: {out}");
-        let config = dir.write(
-            "registry.yml",
-            format!(
-                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:5000\n",
-                dir.path().join("storage").display()
-            ),
-        );
-        let log = std::fs::File::create(dir.path().join("registry.log")).expect("registry log");
-        let registry = Registry(
-            Command::new("nsenter")
-                .arg(&netns)
-                .arg("docker-registry")
-                .arg("serve")
-                .arg(&config)
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().expect("log"))
-                .stderr(log)
-                .spawn()
-                .expect("cannot start docker-registry: run tests/setup.sh"),
-        );
-
-        let rootfs = dir.path().join("rootfs/bin");
-        std::fs::create_dir_all(&rootfs).expect("rootfs");
-        std::fs::copy(BUSYBOX, rootfs.join("busybox")).expect("copy busybox");
-        for applet in ["sh", "sleep", "true"] {
-            std::os::unix::fs::symlink("busybox", rootfs.join(applet)).expect("symlink");
-        }
-        let tar = dir.path().join("busybox.tar");
-        let (ok, out) = try_run(
-            Command::new("tar").arg("-C").arg(dir.path().join("rootfs")).arg("-cf").arg(&tar).arg("."),
-            TIMEOUT,
-        )
-        .expect("tar");
-        assert!(ok, "tar: {out}");
-        docker(&dockerd, &["import", &tar.display().to_string(), IMAGE]);
-        let pushed = wait_until("the registry to take the image", TIMEOUT, || {
-            try_run(dockerd.docker().args(["push", IMAGE]), TIMEOUT).is_some_and(|(ok, _)| ok)
-        });
-        let registry_log = std::fs::read_to_string(dir.path().join("registry.log")).unwrap_or_default();
-        assert!(pushed, "docker push {IMAGE} failed:\n{registry_log}\n{}", dockerd.log());
-        docker(&dockerd, &["rmi", IMAGE]);
+        let registry = Registry::start(&dockerd);
 
         let vars = dir.write("vars.json", json!({ "endpoint": dockerd.endpoint() }).to_string());
         let (model, graph) = berth_tests::compile(SPEC, &[vars.to_str().expect("UTF-8 path")]);
@@ -265,6 +206,32 @@ async fn apply_read_find_adopt_and_delete() {
     );
     assert_eq!(labelled(&f.dockerd, "container").len(), 3);
     assert_eq!(labelled(&f.dockerd, "network").len(), 3);
+
+    // Made but never started, on its first network only (a run died in between): it reads as
+    // absent, and creating it makes it again, on both networks, running.
+    let half = f.resources.iter().find(|r| r.address == "container.sleeper/1:docker_container").expect("sleeper-1");
+    let labels = docker(&f.dockerd, &["inspect", "-f", "{{json .Config.Labels}}", "sleeper-1"]);
+    let labels: BTreeMap<String, String> = serde_json::from_str(&labels).expect("labels");
+    docker(&f.dockerd, &["rm", "-f", "sleeper-1"]);
+    let mut create = vec!["create".to_owned(), "--name=sleeper-1".into(), "--network=berth_front".into()];
+    create.extend(labels.iter().map(|(k, v)| format!("--label={k}={v}")));
+    create.extend([IMAGE.to_owned(), "sleep".into(), "3600".into()]);
+    let made = docker(&f.dockerd, &create.iter().map(String::as_str).collect::<Vec<_>>());
+    let index = f.resources.iter().position(|r| r.address == half.address).expect("an index");
+    assert!(f.read(&applied).await.expect("read")[index].is_none(), "a container never started reads as absent");
+    let (half_attrs, half_token) = (f.resolved(half, &applied), State::new(f.lineage.clone()).token(&half.address));
+    let remake = Request {
+        address: &half.address,
+        kind: &half.kind,
+        attrs: &half_attrs,
+        lineage: &f.lineage,
+        token: &half_token,
+    };
+    let remade = f.engine.create(remake).await.expect("made again");
+    assert_ne!(remade.attrs["docker_id"], made.trim(), "the half-made container was replaced");
+    let status =
+        docker(&f.dockerd, &["inspect", "-f", "{{.State.Status}} {{len .NetworkSettings.Networks}}", "sleeper-1"]);
+    assert_eq!(status.trim(), "running 2");
 
     // The same name in another lineage, or an object berth did not make, is refused.
     let other = Request { lineage: "lineage-2", ..again };
