@@ -23,6 +23,10 @@ variable "ami" {
   type = string
 }
 
+variable "subnet" {
+  type = string
+}
+
 variable "api_token" {
   type      = string
   sensitive = true
@@ -30,10 +34,12 @@ variable "api_token" {
 }
 
 cluster "c" {
-  version  = "1.31"
-  region   = "us-east-1"
-  subnets  = ["subnet-a", "subnet-b"]
-  max_pods = 100
+  version       = "1.31"
+  region        = "us-east-1"
+  subnets       = [var.subnet]
+  max_pods      = 100
+  role_arn      = "arn:aws:iam::123456789012:role/eks"
+  node_role_arn = "arn:aws:iam::123456789012:role/nodes"
 
   node_pool "pool" {
     instance_type = "m6i.4xlarge"
@@ -101,9 +107,13 @@ fn run() -> Run {
     let state = dir.path().join("state.json");
     let out_dir = dir.path().join("OUT");
     let ami = format!("ami={}", moto.ami());
+    let subnet = format!(
+        "subnet={}",
+        moto.python("print(next(s['SubnetId'] for s in ec2.describe_subnets()['Subnets'] if s['AvailabilityZone'] == 'us-east-1a'))")
+    );
     let cmd = |verb: &str, extra: &[&str]| -> Command {
         let mut c = berth();
-        c.arg(verb).arg(&spec).args(["--var", &ami]).args(extra);
+        c.arg(verb).arg(&spec).args(["--var", &ami, "--var", &subnet]).args(extra);
         if verb != "build" {
             c.arg("--state").arg(&state);
         }
