@@ -16,7 +16,7 @@ use berth_aws::{
     AwsEngine, EKS_CLUSTER, LAUNCH_TEMPLATE, LISTENER, LOAD_BALANCER, NODE_GROUP, Options, SECURITY_GROUP,
     SECURITY_GROUP_RULE, TARGET_GROUP, VPC,
 };
-use berth_plan::{Engine, Found};
+use berth_plan::Engine;
 use berth_tests::Moto;
 use common::{Desired, LINEAGE, config, loader, sorted, spent};
 use serde_json::json;
@@ -177,18 +177,7 @@ async fn clusters_node_groups_and_load_balancers_against_moto() {
 
     // Find by lineage: every object, by the address it was created for.
     let found = engine.find(Some(LINEAGE)).await.expect("find");
-    let mut expected: Vec<Found> = all
-        .iter()
-        .zip(ids)
-        .map(|(d, id)| Found {
-            address: d.address.clone(),
-            kind: d.kind.to_owned(),
-            id: id.clone(),
-            lineage: LINEAGE.to_owned(),
-        })
-        .collect();
-    expected.sort();
-    assert_eq!(found, expected);
+    assert_eq!(found, common::found(&all, &ids));
 
     // Creating again what exists (a run that died before recording it) gives the same object;
     // the same name under another lineage is refused, naming both.

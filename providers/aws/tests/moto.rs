@@ -8,7 +8,7 @@ use aws_sdk_ec2::types::Filter;
 use berth_aws::{
     AwsEngine, INSTANCE, Options, SECURITY_GROUP, SECURITY_GROUP_RULE, SUBNET, VOLUME, VOLUME_ATTACHMENT, VPC,
 };
-use berth_plan::{Engine, Found, Request};
+use berth_plan::{Engine, Request};
 use berth_tests::Moto;
 use common::{Desired, LINEAGE, loader, raw, sorted, spent};
 use serde_json::json;
@@ -152,18 +152,7 @@ async fn applies_reads_finds_and_deletes_against_moto() {
 
     // Find by lineage: every object, by the address it was created for.
     let found = engine.find(Some(LINEAGE)).await.expect("find");
-    let mut expected: Vec<Found> = all
-        .iter()
-        .zip(ids)
-        .map(|(d, id)| Found {
-            address: d.address.clone(),
-            kind: d.kind.to_owned(),
-            id: id.clone(),
-            lineage: LINEAGE.to_owned(),
-        })
-        .collect();
-    expected.sort();
-    assert_eq!(found, expected);
+    assert_eq!(found, common::found(&all, &ids));
 
     // Update in place: tags and the volume's size.
     let mut retagged = instance.attrs.clone();

@@ -6,7 +6,7 @@ use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use aws_sdk_ec2::config::{Credentials, Region};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use berth_aws::AwsEngine;
-use berth_plan::{Applied, Engine, EngineError, Request, hex_sha256};
+use berth_plan::{Applied, Engine, EngineError, Found, Request, hex_sha256};
 use berth_tests::Moto;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -31,6 +31,23 @@ pub async fn config(moto: &Moto, region: &str) -> SdkConfig {
 /// A raw EC2 client of us-east-1.
 pub async fn raw(moto: &Moto) -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::new(&config(moto, "us-east-1").await)
+}
+
+/// What a find by [`LINEAGE`] must return for `all` created with `ids`: every object by the
+/// address it was created for, in find's order.
+pub fn found(all: &[&Desired], ids: &[&String]) -> Vec<Found> {
+    let mut found: Vec<Found> = all
+        .iter()
+        .zip(ids)
+        .map(|(d, id)| Found {
+            address: d.address.clone(),
+            kind: d.kind.to_owned(),
+            id: (*id).clone(),
+            lineage: LINEAGE.to_owned(),
+        })
+        .collect();
+    found.sort();
+    found
 }
 
 /// One desired object.
