@@ -392,7 +392,8 @@ impl Builder<'_> {
             &text[start..ends[n.index()]]
         };
         let mut by_name: Vec<NodeIndex> = self.graph.node_indices().collect();
-        by_name.sort_unstable_by(|&a, &b| name(a).cmp(name(b)).then(a.cmp(&b)));
+        // Instances come in runs already sorted by key; the stable sort finds the runs.
+        by_name.sort_by(|&a, &b| name(a).cmp(name(b)).then(a.cmp(&b)));
         let mut rank = vec![0usize; by_name.len()];
         for (r, n) in by_name.iter().enumerate() {
             rank[n.index()] = r;
