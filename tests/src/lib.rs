@@ -87,7 +87,7 @@ pub fn compile(spec: &str, var_files: &[&str]) -> (berth_model::Model, berth_mod
     }
     let (resolved, mut diags) = berth_resolve::resolve(&DiskLoader, &mut sources, spec, &inputs);
     let resolved = resolved.unwrap_or_else(|| panic!("{spec} did not load: {diags:?}"));
-    let (model, more) = berth_check::check(&resolved, berth_check::CheckContext { now_unix: FIXED_NOW_UNIX });
+    let (model, more) = berth_check::check(resolved, berth_check::CheckContext { now_unix: FIXED_NOW_UNIX });
     diags.extend(more);
     let (graph, more) = berth_graph::build(&model);
     diags.extend(more);

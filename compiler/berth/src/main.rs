@@ -437,10 +437,8 @@ fn compile(spec: &SpecArgs) -> Compiled {
         return Compiled { sources, model: None, graph: None, diags, sensitive: Vec::new(), now_unix };
     };
     let sensitive = resolved.sensitive_values.clone();
-    let (model, d) = berth_check::check(&resolved, berth_check::CheckContext { now_unix });
+    let (model, d) = berth_check::check(resolved, berth_check::CheckContext { now_unix });
     timer.lap("check");
-    drop(resolved);
-    timer.lap("drop resolved");
     diags.extend(d);
     let (graph, d) = berth_graph::build(&model);
     timer.lap("graph");

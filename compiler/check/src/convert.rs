@@ -5,27 +5,36 @@ use crate::read::{Reader, port_of};
 use berth_diag::{Diagnostic, Diagnostics, Span, codes, did_you_mean};
 use berth_model::schema::{self, BlockSchema};
 use berth_model::*;
-use berth_resolve::{Resolved, Resource};
+use berth_resolve::{Body, Resolved, Resource};
 use berth_stdlib::catalogue;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-/// Model indices of every resource, by address (borrowed from the resolved spec), for
-/// resolving references.
-struct Index<'r> {
-    by_address: HashMap<&'r Address, usize>,
+/// Model indices of the resources something refers to, by address, for resolving references.
+struct Index {
+    by_address: HashMap<Address, usize>,
 }
 
-impl Index<'_> {
+impl Index {
     fn get(&self, address: &Address) -> Option<usize> {
         self.by_address.get(address).copied()
     }
 }
 
-pub(crate) fn convert(resolved: &Resolved, diags: &mut Diagnostics) -> Model {
+/// Converts the resolved spec, consuming it: each instance's body is dropped once converted,
+/// and its address and name move into the model, so the two are never whole at once.
+pub(crate) fn convert(resolved: Resolved, diags: &mut Diagnostics) -> Model {
+    // Only what a reference names needs an index entry: in a fleet, few of the tens of
+    // thousands of instances.
+    let mut referred: HashSet<Cow<'_, Address>> = HashSet::default();
+    for r in &resolved.resources {
+        referred.extend(r.depends_on.iter().map(|(a, _)| Cow::Owned(a.resource())));
+        body_references(&r.body, &mut referred);
+    }
     let mut per_kind: BTreeMap<&str, usize> = BTreeMap::new();
     let mut by_address = HashMap::default();
-    by_address.reserve(resolved.resources.len());
     let mut names: HashMap<(&str, &str), Span> = HashMap::default();
     names.reserve(resolved.resources.len());
     let mut accepted = Vec::with_capacity(resolved.resources.len());
@@ -48,13 +57,18 @@ pub(crate) fn convert(resolved: &Resolved, diags: &mut Diagnostics) -> Model {
                 .with_note(first, "first one")
                 .with_help("names are unique per kind after for_each and count; rename one"),
             );
+            accepted.push(false);
             continue;
         }
         let n = per_kind.entry(r.schema.name).or_default();
-        by_address.insert(&r.address, *n);
+        if referred.contains(&r.address) {
+            by_address.insert(r.address.clone(), *n);
+        }
         *n += 1;
-        accepted.push(r);
+        accepted.push(true);
     }
+    drop(names);
+    drop(referred);
     let index = Index { by_address };
     let mut model = Model::default();
     let count = |kind: &str| per_kind.get(kind).copied().unwrap_or(0);
@@ -69,11 +83,21 @@ pub(crate) fn convert(resolved: &Resolved, diags: &mut Diagnostics) -> Model {
     model.forwards.reserve_exact(count("forward"));
     model.environments.reserve_exact(count("environment"));
     let mut cx = Cx { index: &index, diags };
-    for r in &accepted {
-        let reader = Reader::new(&r.body, r.schema, r.span, cx.diags);
-        let meta = cx.meta(r, &reader);
-        match r.schema.name {
-            "host" => model.hosts.push(cx.host(r, &reader, meta)),
+    let Resolved { resources, outputs, .. } = resolved;
+    for (r, accepted) in resources.into_iter().zip(accepted) {
+        if !accepted {
+            continue;
+        }
+        let Resource { schema, address, name, span, body, references, depends_on } = r;
+        let reader = Reader::new(&body, schema, span, cx.diags);
+        let meta = cx.meta(
+            Meta { address, name, span, environment: None, depends_on: Vec::new() },
+            &reader,
+            &references,
+            &depends_on,
+        );
+        match schema.name {
+            "host" => model.hosts.push(cx.host(&reader, meta)),
             "container" => model.containers.push(cx.container(&reader, meta)),
             "cluster" => model.clusters.push(cx.cluster(&reader, meta)),
             "service" => model.services.push(cx.service(&reader, meta)),
@@ -96,34 +120,59 @@ pub(crate) fn convert(resolved: &Resolved, diags: &mut Diagnostics) -> Model {
             };
         }
     }
-    model.outputs = resolved
-        .outputs
-        .iter()
-        .map(|o| Output { name: o.name.clone(), value: o.value.clone(), sensitive: o.sensitive })
-        .collect();
+    model.outputs =
+        outputs.into_iter().map(|o| Output { name: o.name, value: o.value, sensitive: o.sensitive }).collect();
     model
 }
 
+/// Adds the address of every reference in a body's values, nested blocks included.
+fn body_references<'r>(body: &'r Body, out: &mut HashSet<Cow<'r, Address>>) {
+    fn walk<'r>(value: &'r Value, out: &mut HashSet<Cow<'r, Address>>) {
+        match value {
+            Value::Ref(r) => {
+                out.insert(Cow::Borrowed(&r.address));
+            }
+            Value::List(items) => items.iter().for_each(|v| walk(v, out)),
+            Value::Object(entries) => entries.values().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    for attr in &body.attrs {
+        walk(&attr.value, out);
+    }
+    for block in &body.blocks {
+        body_references(&block.body, out);
+    }
+}
+
 struct Cx<'a> {
-    index: &'a Index<'a>,
+    index: &'a Index,
     diags: &'a mut Diagnostics,
 }
 
 impl Cx<'_> {
-    fn meta(&mut self, r: &Resource, reader: &Reader<'_>) -> Meta {
-        let environment = reader.reference("environment", self.diags).and_then(|(a, s)| self.resolve(a, s));
+    /// Completes a resource's meta: its environment, and what it depends on (its references
+    /// and `depends_on`).
+    fn meta(
+        &mut self,
+        mut meta: Meta,
+        reader: &Reader<'_>,
+        references: &[Arc<Reference>],
+        explicit: &[(Address, Span)],
+    ) -> Meta {
+        meta.environment = reader.reference("environment", self.diags).and_then(|(a, s)| self.resolve(a, s));
         // Not orders of creation: `wait_for` is a wait at run time (DNS), and placement
         // candidates are ordered by the placement edges of the shares actually placed.
         let mut not_ordering: Vec<&Address> = Vec::new();
-        let placement = r.body.blocks.iter().filter(|b| b.kind == "placement").flat_map(|b| b.body.attrs.iter());
-        for attr in r.body.attrs.iter().filter(|a| a.name == "wait_for").chain(placement) {
+        let placement = reader.blocks("placement").flat_map(|b| b.body.attrs.iter());
+        for attr in reader.attr("wait_for").into_iter().chain(placement) {
             not_ordering
                 .extend(attr.value.as_list().unwrap_or_default().iter().filter_map(|v| v.as_ref().map(|r| &r.address)));
         }
         let not_ordering: HashSet<&Address> = not_ordering.into_iter().collect();
         let mut depends_on: Vec<Address> =
-            r.references.iter().filter(|to| !not_ordering.contains(&to.address)).map(|to| to.address.clone()).collect();
-        for (a, span) in &r.depends_on {
+            references.iter().filter(|to| !not_ordering.contains(&to.address)).map(|to| to.address.clone()).collect();
+        for (a, span) in explicit {
             if self.index.get(&a.resource()).is_none() {
                 self.dangling(a, *span);
             }
@@ -131,7 +180,8 @@ impl Cx<'_> {
         }
         depends_on.sort();
         depends_on.dedup();
-        Meta { address: r.address.clone(), name: r.name.clone(), span: r.span, environment, depends_on }
+        meta.depends_on = depends_on;
+        meta
     }
 
     fn resolve(&mut self, address: &Address, span: Span) -> Option<usize> {
@@ -164,7 +214,7 @@ impl Cx<'_> {
         found
     }
 
-    fn host(&mut self, r: &Resource, rd: &Reader<'_>, meta: Meta) -> Host {
+    fn host(&mut self, rd: &Reader<'_>, meta: Meta) -> Host {
         let d = &mut *self.diags;
         let instance_type = rd.string("instance_type", d).unwrap_or_default();
         let it = if instance_type.is_empty() {
@@ -194,7 +244,7 @@ impl Cx<'_> {
         let docker_schema = schema_block("host", "docker");
         let empty = berth_resolve::Body::default();
         let docker_block = rd.blocks("docker").next();
-        let dk = Reader::optional(docker_block.map(|b| (&b.body, b.span)), &empty, docker_schema, r.span, d);
+        let dk = Reader::optional(docker_block.map(|b| (&b.body, b.span)), &empty, docker_schema, meta.span, d);
         let data_root = dk.string("data_root", d).unwrap_or_else(|| {
             volumes
                 .first()
@@ -361,7 +411,7 @@ impl Cx<'_> {
                 None => d.push(
                     Diagnostic::error(
                         &codes::SCHEMA_WRONG_TYPE,
-                        attr.span,
+                        attr.span(),
                         format!("`ports` must be a map of names to ports, not {}", attr.value.type_name()),
                     )
                     .with_label("expected { name = port }")

@@ -22,9 +22,9 @@ pub struct CheckContext {
     pub now_unix: i64,
 }
 
-/// Checks a resolved spec and builds its model. The model is complete where the spec was
-/// valid; with errors, parts of it may be missing.
-pub fn check(resolved: &Resolved, cx: CheckContext) -> (Model, Diagnostics) {
+/// Checks a resolved spec and builds its model, consuming the spec as it goes. The model is
+/// complete where the spec was valid; with errors, parts of it may be missing.
+pub fn check(resolved: Resolved, cx: CheckContext) -> (Model, Diagnostics) {
     let mut diags = Diagnostics::new();
     let mut model = convert::convert(resolved, &mut diags);
     place::place(&mut model, &mut diags);

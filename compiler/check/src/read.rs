@@ -21,16 +21,18 @@ impl<'a> Reader<'a> {
     /// Checks names and presence of the body's attributes and nested blocks.
     pub fn new(body: &'a Body, schema: &'static BlockSchema, span: Span, diags: &mut Diagnostics) -> Self {
         for attr in &body.attrs {
-            if schema.attr(&attr.name).is_none() {
+            if schema.attr(attr.name()).is_none() {
                 let mut d = Diagnostic::error(
                     &codes::SCHEMA_UNKNOWN_ATTRIBUTE,
-                    attr.name_span,
-                    format!("`{}` has no attribute `{}`", schema.name, attr.name),
+                    attr.name_span(),
+                    format!("`{}` has no attribute `{}`", schema.name, attr.name()),
                 )
                 .with_label("unknown attribute");
-                let is_block = schema.block(&attr.name).is_some();
-                d = match (is_block, did_you_mean(&attr.name, schema.attr_names())) {
-                    (true, _) => d.with_help(format!("`{}` is a block: write `{} {{ ... }}`", attr.name, attr.name)),
+                let is_block = schema.block(attr.name()).is_some();
+                d = match (is_block, did_you_mean(attr.name(), schema.attr_names())) {
+                    (true, _) => {
+                        d.with_help(format!("`{}` is a block: write `{} {{ ... }}`", attr.name(), attr.name()))
+                    }
                     (false, Some(s)) => d.with_help(format!("did you mean `{s}`?")),
                     (false, None) => {
                         d.with_help(format!("`{}` takes: {}", schema.name, schema.attr_names().join(", ")))
@@ -126,7 +128,7 @@ impl<'a> Reader<'a> {
 
     /// The span of an attribute's value, or of the block if absent.
     pub fn span_of(&self, name: &str) -> Span {
-        self.attr(name).map_or(self.span, |a| a.span)
+        self.attr(name).map_or(self.span, |a| a.span())
     }
 
     /// Nested blocks of a type.
@@ -146,7 +148,7 @@ impl<'a> Reader<'a> {
     /// [`Reader::value`] with the attribute's schema already looked up.
     fn value_of(&self, name: &str, schema: &'static AttrSchema) -> Option<(Cow<'a, Value>, Span)> {
         match self.attr(name) {
-            Some(a) if !a.value.is_null() => Some((Cow::Borrowed(&a.value), a.span)),
+            Some(a) if !a.value.is_null() => Some((Cow::Borrowed(&a.value), a.span())),
             Some(_) | None => match schema.default {
                 Default::Str(s) => Some((Cow::Owned(Value::string(s)), self.span)),
                 Default::Num(n) => Some((Cow::Owned(Value::Number(n)), self.span)),

@@ -8,7 +8,7 @@ fn run(spec: &str) -> (berth_model::Model, Vec<String>) {
     let loader = MemoryLoader { files: vec![("spec.hcl".into(), spec.into())] };
     let mut sources = Sources::new();
     let (resolved, mut diags) = resolve(&loader, &mut sources, "spec.hcl", &Inputs::default());
-    let (model, more) = check(&resolved.expect("resolved"), CheckContext { now_unix: 0 });
+    let (model, more) = check(resolved.expect("resolved"), CheckContext { now_unix: 0 });
     diags.extend(more);
     (model, diags.sorted().iter().map(|d| format!("{}: {}", d.code.name, d.message)).collect())
 }

@@ -6,7 +6,7 @@
 //! cycle with its path.
 
 use crate::load::Program;
-use crate::{Attr, Body, Inputs, NestedBlock, Resolved, ResolvedOutput, Resource, functions, types::Type};
+use crate::{Attr, AttrSite, Body, Inputs, NestedBlock, Resolved, ResolvedOutput, Resource, functions, types::Type};
 use berth_diag::{Diagnostic, Diagnostics, FileId, Sources, Span, codes, did_you_mean};
 use berth_model::schema::{self, BlockSchema, Default as SchemaDefault};
 use berth_model::{Address, Key, ModuleStep, Reference, Value};
@@ -103,7 +103,9 @@ struct Obj<'p> {
     body: &'p HclBody,
     schema: Option<&'static BlockSchema>,
     file: FileId,
-    address: Address,
+    /// A nested block's address (boxed: most objects are resource instances, whose address
+    /// [`Evaluator::address`] makes from their declaration and key when asked).
+    nested_address: Option<Box<Address>>,
     /// The iterator of a nested block with for_each or count: (block type, binding), boxed
     /// because most objects have none.
     binding: Option<Box<(String, Binding)>>,
@@ -159,6 +161,9 @@ struct Evaluator<'p> {
     expanded: HashMap<(usize, usize), Instances>,
     /// Instance by key per (module instance, resource decl), built on the first `kind.label[key]`.
     by_key: HashMap<(usize, usize), HashMap<Key, usize>>,
+    /// Where each evaluated attribute is written, by attribute pointer: one per attribute in
+    /// the source, shared by every instance of its block.
+    sites: HashMap<usize, Arc<AttrSite>>,
     /// Expanded nested blocks per (object, block pointer): child objects.
     nested: HashMap<(usize, usize), Result<Vec<usize>, Reported>>,
     /// Module instances per (module instance, call index).
@@ -185,6 +190,7 @@ pub(crate) fn evaluate(program: &Program, sources: &Sources, inputs: &Inputs, di
         objs: Vec::new(),
         expanded: HashMap::default(),
         by_key: HashMap::default(),
+        sites: HashMap::default(),
         nested: HashMap::default(),
         called: HashMap::default(),
         memo: HashMap::default(),
@@ -672,7 +678,7 @@ impl<'p> Evaluator<'p> {
             refs.into_iter().filter(|&r| r != inst).map(|r| self.object_reference(self.insts[r].root)).collect();
         Some(Resource {
             schema,
-            address: self.inst_address(inst).clone(),
+            address: self.address(root).into_owned(),
             name,
             span: block_header_span(file, block),
             body,
@@ -703,19 +709,22 @@ impl<'p> Evaluator<'p> {
                     out.failed.push(key.to_string());
                     continue;
                 };
-                // Known attributes share their schema's name; unknown ones (reported by the
-                // check stage) own theirs.
-                let name = match self.objs[obj].schema.and_then(|s| s.attr(key)) {
-                    Some(a) => Cow::Borrowed(a.name),
-                    None => Cow::Owned(key.to_string()),
-                };
-                out.attrs.push(Attr {
-                    name,
-                    name_span: span_of(file, &attr.key),
-                    value,
-                    span: span_of(file, &attr.value),
-                    elements: element_spans(file, &attr.value),
+                let schema = self.objs[obj].schema;
+                let site = self.sites.entry(attr as *const Attribute as usize).or_insert_with(|| {
+                    // Known attributes share their schema's name; unknown ones (reported by
+                    // the check stage) own theirs.
+                    let name = match schema.and_then(|s| s.attr(key)) {
+                        Some(a) => Cow::Borrowed(a.name),
+                        None => Cow::Owned(key.to_string()),
+                    };
+                    Arc::new(AttrSite {
+                        name,
+                        name_span: span_of(file, &attr.key),
+                        span: span_of(file, &attr.value),
+                        elements: element_spans(file, &attr.value),
+                    })
                 });
+                out.attrs.push(Attr { site: Arc::clone(site), value });
             } else if let Some(block) = structure.as_block() {
                 let Ok(children) = self.nested_objects(obj, block) else { continue };
                 for child in children {
@@ -727,7 +736,7 @@ impl<'p> Evaluator<'p> {
                     out.blocks.push(NestedBlock {
                         kind: block.ident.as_str().to_string(),
                         name,
-                        address: self.objs[child].address.clone(),
+                        address: self.address(child).into_owned(),
                         span: block_header_span(file, block),
                         body,
                     });
@@ -784,13 +793,11 @@ impl<'p> Evaluator<'p> {
         let span = block_header_span(file, block);
         let bindings = self.with_cycle_guard(key, desc, span, |ev| ev.bindings_of(&block.body, file, &scope));
         let result = bindings.map(|bindings| {
-            let base = Address { module: self.modinsts[modinst].steps.clone(), ..Address::new(schema.name, label) };
             let mut out = Vec::with_capacity(bindings.len());
             // Fleets expand to tens of thousands of instances: grow the tables once.
             self.objs.reserve(bindings.len());
             self.insts.reserve(bindings.len());
             for binding in bindings {
-                let address = base.clone().with_key(binding.as_ref().map(binding_key));
                 let inst = self.insts.len();
                 let obj = self.objs.len();
                 self.objs.push(Obj {
@@ -799,7 +806,7 @@ impl<'p> Evaluator<'p> {
                     body: &block.body,
                     schema: Some(schema),
                     file,
-                    address,
+                    nested_address: None,
                     binding: None,
                     reference: None,
                 });
@@ -951,7 +958,7 @@ impl<'p> Evaluator<'p> {
                 let mut out = Vec::new();
                 for binding in bindings {
                     let label = block.labels.first().map(|l| l.as_str()).unwrap_or(kind);
-                    let address = self.objs[obj].address.nested(kind, label, binding.as_ref().map(binding_key));
+                    let address = self.address(obj).nested(kind, label, binding.as_ref().map(binding_key));
                     let child = self.objs.len();
                     let inst = self.objs[obj].inst;
                     self.objs.push(Obj {
@@ -960,7 +967,7 @@ impl<'p> Evaluator<'p> {
                         body: &block.body,
                         schema,
                         file,
-                        address,
+                        nested_address: Some(Box::new(address)),
                         binding: binding.map(|b| Box::new((kind.to_string(), b))),
                         reference: None,
                     });
@@ -1082,7 +1089,7 @@ impl<'p> Evaluator<'p> {
     fn describe(&self, desc: Desc<'p>) -> String {
         match desc {
             Desc::Named(prefix, name) => format!("{prefix}.{name}"),
-            Desc::Attr(obj, name) => format!("{}.{name}", self.objs[obj].address),
+            Desc::Attr(obj, name) => format!("{}.{name}", self.address(obj)),
         }
     }
 
@@ -1189,7 +1196,7 @@ impl<'p> Evaluator<'p> {
                     Diagnostic::error(
                         &codes::EVAL_INDEX,
                         span,
-                        format!("{} is an object, not a collection", self.objs[obj].address),
+                        format!("{} is an object, not a collection", self.address(obj)),
                     )
                     .with_help("name an attribute: .NAME"),
                 );
@@ -1210,7 +1217,7 @@ impl<'p> Evaluator<'p> {
                         let mut all = BTreeMap::new();
                         for b in &nested_blocks {
                             for child in self.nested_objects(obj, b)? {
-                                let key = self.objs[child].address.nested.last().map(|n| n.label.clone());
+                                let key = self.address(child).nested.last().map(|n| n.label.clone());
                                 all.insert(key.unwrap_or_default(), Value::Ref(self.object_reference(child)));
                             }
                         }
@@ -1228,7 +1235,7 @@ impl<'p> Evaluator<'p> {
                         let mut d = Diagnostic::error(
                             &codes::REF_UNKNOWN,
                             span,
-                            format!("{} has no {name} {:?}", self.objs[obj].address, label.as_str()),
+                            format!("{} has no {name} {:?}", self.address(obj), label.as_str()),
                         )
                         .with_label("no such nested block");
                         d = match did_you_mean(label.as_str(), labels.iter().copied()) {
@@ -1258,7 +1265,7 @@ impl<'p> Evaluator<'p> {
                         let wanted = value_key(&key);
                         match children
                             .iter()
-                            .find(|&&c| self.objs[c].address.nested.last().and_then(|n| n.key.clone()) == wanted)
+                            .find(|&&c| self.address(c).nested.last().and_then(|n| n.key.clone()) == wanted)
                         {
                             Some(&c) => c,
                             None => {
@@ -1281,7 +1288,7 @@ impl<'p> Evaluator<'p> {
             if let Some(attr) = self.lookup_attr(obj, name) {
                 return self.attr_value(obj, attr).map(|v| (v, used));
             }
-            let address = self.objs[obj].address.clone();
+            let address = self.address(obj).into_owned();
             if let Some(s) = schema {
                 if let Some(a) = s.attr(name) {
                     if name == "name" && self.objs[obj].parent.is_none() {
@@ -1775,8 +1782,17 @@ impl<'p> Evaluator<'p> {
     }
 
     fn obj_of_address(&mut self, address: &Address) -> Option<usize> {
-        let resource = address.resource();
-        let inst = (0..self.insts.len()).position(|i| *self.inst_address(i) == resource)?;
+        let modinst = self.modinsts.iter().position(|m| m.steps == address.module)?;
+        let module = self.modinsts[modinst].module;
+        let decl = self.decls[module]
+            .resources
+            .iter()
+            .position(|d| d.schema.name == address.kind && d.label == address.label)?;
+        let insts = self.expand(modinst, decl).ok()?;
+        let inst = match &address.key {
+            Some(key) => self.instance_by_key(modinst, decl, &insts, key)?,
+            None => *insts.first()?,
+        };
         let mut obj = self.insts[inst].root;
         for step in &address.nested {
             let body = self.objs[obj].body;
@@ -1785,7 +1801,7 @@ impl<'p> Evaluator<'p> {
                     && b.labels.first().map_or(step.block == step.label, |l| l.as_str() == step.label)
             })?;
             let children = self.nested_objects(obj, block).ok()?;
-            obj = *children.iter().find(|&&c| self.objs[c].address.nested.last() == Some(step))?;
+            obj = *children.iter().find(|&&c| self.address(c).nested.last() == Some(step))?;
         }
         Some(obj)
     }
@@ -2010,11 +2026,8 @@ impl<'p> Evaluator<'p> {
                     match found {
                         Some(i) => (i, 2),
                         None => {
-                            let keys: Vec<String> = insts
-                                .iter()
-                                .filter_map(|&i| self.inst_address(i).key.as_ref().map(ToString::to_string))
-                                .take(8)
-                                .collect();
+                            let keys: Vec<String> =
+                                insts.iter().filter_map(|&i| self.inst_key(i).map(|k| k.to_string())).take(8).collect();
                             self.diags.push(
                                 Diagnostic::error(
                                     &codes::REF_UNKNOWN,
@@ -2037,9 +2050,9 @@ impl<'p> Evaluator<'p> {
                     for &i in insts.iter() {
                         self.note_ref_inst(i, sc);
                         let v = Value::Ref(self.object_reference(self.insts[i].root));
-                        match &self.inst_address(i).key {
+                        match self.inst_key(i) {
                             Some(Key::Str(k)) => {
-                                map.insert(k.clone(), v);
+                                map.insert(k, v);
                             }
                             _ => list.push(v),
                         }
@@ -2060,8 +2073,8 @@ impl<'p> Evaluator<'p> {
         if !self.by_key.contains_key(&(modinst, decl)) {
             let mut index = HashMap::default();
             for &i in insts {
-                if let Some(k) = &self.inst_address(i).key {
-                    index.entry(k.clone()).or_insert(i);
+                if let Some(k) = self.inst_key(i) {
+                    index.entry(k).or_insert(i);
                 }
             }
             self.by_key.insert((modinst, decl), index);
@@ -2071,16 +2084,30 @@ impl<'p> Evaluator<'p> {
 
     /// The reference to an object: one per object, shared by all that refer to it.
     fn object_reference(&mut self, obj: usize) -> Arc<Reference> {
-        let o = &mut self.objs[obj];
-        let reference = o
-            .reference
-            .get_or_insert_with(|| Arc::new(Reference { address: o.address.clone(), attribute: Vec::new() }));
-        Arc::clone(reference)
+        if let Some(reference) = &self.objs[obj].reference {
+            return Arc::clone(reference);
+        }
+        let reference = Arc::new(Reference { address: self.address(obj).into_owned(), attribute: Vec::new() });
+        self.objs[obj].reference = Some(Arc::clone(&reference));
+        reference
     }
 
-    /// The address of a resource instance (kept by its root object).
-    fn inst_address(&self, inst: usize) -> &Address {
-        &self.objs[self.insts[inst].root].address
+    /// The address of an object: a nested block's as recorded, a resource instance's made
+    /// from its declaration and key.
+    fn address(&self, obj: usize) -> Cow<'_, Address> {
+        if let Some(address) = &self.objs[obj].nested_address {
+            return Cow::Borrowed(address);
+        }
+        let inst = &self.insts[self.objs[obj].inst];
+        let modinst = &self.modinsts[inst.modinst];
+        let decl = &self.decls[modinst.module].resources[inst.decl];
+        let address = Address { module: modinst.steps.clone(), ..Address::new(decl.schema.name, decl.label) };
+        Cow::Owned(address.with_key(self.inst_key(self.objs[obj].inst)))
+    }
+
+    /// The key of a resource instance, when its block has for_each or count.
+    fn inst_key(&self, inst: usize) -> Option<Key> {
+        self.insts[inst].binding.as_ref().map(binding_key)
     }
 
     fn decl_is_expanded(&self, module: usize, decl: usize) -> bool {

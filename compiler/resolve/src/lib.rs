@@ -81,30 +81,51 @@ pub struct Body {
 impl Body {
     /// The attribute of this name.
     pub fn attr(&self, name: &str) -> Option<&Attr> {
-        self.attrs.iter().find(|a| a.name == name)
+        self.attrs.iter().find(|a| a.name() == name)
     }
 }
 
-/// An evaluated attribute.
+/// An evaluated attribute: its value, and where it is written.
 #[derive(Debug)]
 pub struct Attr {
-    /// Its name: the schema's own for known attributes, so that instances share it.
-    pub name: Cow<'static, str>,
-    /// Where its name is.
-    pub name_span: Span,
+    /// Where it is written, shared by every instance of its block (a fleet expands one
+    /// block into tens of thousands of instances).
+    pub(crate) site: Arc<AttrSite>,
     /// Its value.
     pub value: Value,
-    /// Where its value expression is.
-    pub span: Span,
+}
+
+/// Where an attribute is written.
+#[derive(Debug)]
+pub(crate) struct AttrSite {
+    /// The schema's name for known attributes, so that every block shares it.
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) name_span: Span,
+    pub(crate) span: Span,
     /// Spans of the elements when the expression is a literal list or object (in element
     /// order; for objects, key order as written), else empty.
-    pub elements: Vec<Span>,
+    pub(crate) elements: Vec<Span>,
 }
 
 impl Attr {
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.site.name
+    }
+
+    /// Where its name is.
+    pub fn name_span(&self) -> Span {
+        self.site.name_span
+    }
+
+    /// Where its value expression is.
+    pub fn span(&self) -> Span {
+        self.site.span
+    }
+
     /// The span of element `i` if known, else the whole value.
     pub fn element_span(&self, i: usize) -> Span {
-        self.elements.get(i).copied().unwrap_or(self.span)
+        self.site.elements.get(i).copied().unwrap_or(self.site.span)
     }
 }
 

@@ -10,7 +10,7 @@ fn diagnostics(spec: &str) -> Vec<String> {
     let loader = MemoryLoader { files: vec![("spec.hcl".into(), spec.into())] };
     let mut sources = Sources::new();
     let (resolved, mut diags) = resolve(&loader, &mut sources, "spec.hcl", &Inputs::default());
-    let (_, more) = berth_check::check(&resolved.expect("resolved"), berth_check::CheckContext { now_unix: 0 });
+    let (_, more) = berth_check::check(resolved.expect("resolved"), berth_check::CheckContext { now_unix: 0 });
     diags.extend(more);
     diags.sorted().iter().map(|d| format!("{}: {}", d.code.name, d.message)).collect()
 }

@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let mut sources = berth_diag::Sources::new();
     let (resolved, _) = berth_resolve::resolve(&loader, &mut sources, "spec.hcl", &berth_resolve::Inputs::default());
     if let Some(resolved) = resolved {
-        let (model, _) = berth_check::check(&resolved, berth_check::CheckContext { now_unix: 0 });
+        let (model, _) = berth_check::check(resolved, berth_check::CheckContext { now_unix: 0 });
         let _ = berth_graph::build(&model);
     }
 });
