@@ -91,7 +91,7 @@ pub(crate) fn convert(resolved: Resolved, diags: &mut Diagnostics) -> Model {
         let Resource { schema, address, name, span, body, references, depends_on } = r;
         let reader = Reader::new(&body, schema, span, cx.diags);
         let meta = cx.meta(
-            Meta { address, name, span, environment: None, depends_on: Vec::new() },
+            Meta { address: Arc::new(address), name, span, environment: None, depends_on: Vec::new() },
             &reader,
             &references,
             &depends_on,

@@ -12,6 +12,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 /// Builds the graph of a model. On a cycle, the graph has no order and the cycle is reported.
 pub fn build(model: &Model) -> (ResourceGraph, Diagnostics) {
@@ -99,7 +100,7 @@ impl<'m> Resources<'m> {
         let mut by_address = HashMap::default();
         let mut group = Vec::new();
         for (i, meta) in m.metas().enumerate() {
-            group.push(*by_address.entry(&meta.address).or_insert(i as u32));
+            group.push(*by_address.entry(meta.address.as_ref()).or_insert(i as u32));
         }
         Resources { bases: Bases::new(m), by_address, group, start: Vec::new(), nodes: Vec::new() }
     }
@@ -176,8 +177,8 @@ struct Builder<'m> {
 }
 
 impl Builder<'_> {
-    fn node(&mut self, address: Address, item: Item, span: Span, resource: usize) -> NodeIndex {
-        let n = self.graph.add_node(Node { address, item });
+    fn node(&mut self, address: impl Into<Arc<Address>>, item: Item, span: Span, resource: usize) -> NodeIndex {
+        let n = self.graph.add_node(Node { address: address.into(), item });
         self.spans.push(span);
         self.node_meta.push(resource as u32);
         n

@@ -3,6 +3,7 @@
 
 use crate::Address;
 use petgraph::graph::{DiGraph, NodeIndex};
+use std::sync::Arc;
 
 /// Which model item a node stands for (indices into the [`crate::Model`] vectors).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -38,8 +39,8 @@ pub enum Item {
 /// A graph node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
-    /// The object's address.
-    pub address: Address,
+    /// The object's address (shared with the model's, for resource instances).
+    pub address: Arc<Address>,
     /// The model item.
     pub item: Item,
 }

@@ -4,6 +4,7 @@
 use crate::{Address, Value};
 use berth_diag::Span;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A checked spec.
 #[derive(Debug, Default)]
@@ -37,8 +38,8 @@ pub struct Model {
 /// What every resource has.
 #[derive(Debug, Clone)]
 pub struct Meta {
-    /// Its address.
-    pub address: Address,
+    /// Its address, shared with its graph node.
+    pub address: Arc<Address>,
     /// Its real name (label, for_each key or label-index).
     pub name: String,
     /// Its block in the spec.

@@ -245,7 +245,7 @@ impl<'m> Plan<'m> {
                         let cluster = &model.clusters[c];
                         lb_wanted[c] = true;
                         let (name, address) = if f.home_only {
-                            (ident(&[&f.meta.name]), f.meta.address.clone())
+                            (ident(&[&f.meta.name]), Address::clone(&f.meta.address))
                         } else {
                             (
                                 ident(&[&f.meta.name, &cluster.meta.name]),
