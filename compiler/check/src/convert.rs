@@ -12,14 +12,20 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Model indices of the resources something refers to, by address, for resolving references.
+/// Model indices of the resources something refers to, for resolving references.
 struct Index {
     by_address: HashMap<Address, usize>,
+    /// The same, by where the address of a reference in the spec is: the resolver shares one
+    /// reference per object, so the fleet's hundreds of thousands of references to its
+    /// clusters each cost a pointer lookup, not hashing an address. Each entry holds its
+    /// reference, so that no other address can take its place while the spec is consumed.
+    by_location: HashMap<usize, (Arc<Reference>, usize)>,
 }
 
 impl Index {
     fn get(&self, address: &Address) -> Option<usize> {
-        self.by_address.get(address).copied()
+        let location = std::ptr::from_ref(address) as usize;
+        self.by_location.get(&location).map(|(_, i)| *i).or_else(|| self.by_address.get(address).copied())
     }
 }
 
@@ -28,11 +34,13 @@ impl Index {
 pub(crate) fn convert(resolved: Resolved, diags: &mut Diagnostics) -> Model {
     // Only what a reference names needs an index entry: in a fleet, few of the tens of
     // thousands of instances.
+    let mut references: HashMap<usize, Arc<Reference>> = HashMap::default();
     let mut referred: HashSet<Cow<'_, Address>> = HashSet::default();
     for r in &resolved.resources {
         referred.extend(r.depends_on.iter().map(|(a, _)| Cow::Owned(a.resource())));
-        body_references(&r.body, &mut referred);
+        body_references(&r.body, &mut references);
     }
+    referred.extend(references.values().map(|r| Cow::Owned(r.address.clone())));
     let mut per_kind: BTreeMap<&str, usize> = BTreeMap::new();
     let mut by_address = HashMap::default();
     let mut names: HashMap<(&str, &str), Span> = HashMap::default();
@@ -69,7 +77,14 @@ pub(crate) fn convert(resolved: Resolved, diags: &mut Diagnostics) -> Model {
     }
     drop(names);
     drop(referred);
-    let index = Index { by_address };
+    let by_location = references
+        .into_values()
+        .filter_map(|r| {
+            let i = *by_address.get(&r.address)?;
+            Some((std::ptr::from_ref(&r.address) as usize, (r, i)))
+        })
+        .collect();
+    let index = Index { by_address, by_location };
     let mut model = Model::default();
     let count = |kind: &str| per_kind.get(kind).copied().unwrap_or(0);
     model.hosts.reserve_exact(count("host"));
@@ -125,12 +140,13 @@ pub(crate) fn convert(resolved: Resolved, diags: &mut Diagnostics) -> Model {
     model
 }
 
-/// Adds the address of every reference in a body's values, nested blocks included.
-fn body_references<'r>(body: &'r Body, out: &mut HashSet<Cow<'r, Address>>) {
-    fn walk<'r>(value: &'r Value, out: &mut HashSet<Cow<'r, Address>>) {
+/// Adds every reference in a body's values, nested blocks included, by where it is (the
+/// resolver shares one per object).
+fn body_references(body: &Body, out: &mut HashMap<usize, Arc<Reference>>) {
+    fn walk(value: &Value, out: &mut HashMap<usize, Arc<Reference>>) {
         match value {
             Value::Ref(r) => {
-                out.insert(Cow::Borrowed(&r.address));
+                out.entry(Arc::as_ptr(r) as usize).or_insert_with(|| Arc::clone(r));
             }
             Value::List(items) => items.iter().for_each(|v| walk(v, out)),
             Value::Object(entries) => entries.values().for_each(|v| walk(v, out)),
@@ -163,15 +179,21 @@ impl Cx<'_> {
         meta.environment = reader.reference("environment", self.diags).and_then(|(a, s)| self.resolve(a, s));
         // Not orders of creation: `wait_for` is a wait at run time (DNS), and placement
         // candidates are ordered by the placement edges of the shares actually placed.
-        let mut not_ordering: Vec<&Address> = Vec::new();
+        let mut not_ordering: Vec<&Arc<Reference>> = Vec::new();
         let placement = reader.blocks("placement").flat_map(|b| b.body.attrs.iter());
         for attr in reader.attr("wait_for").into_iter().chain(placement) {
-            not_ordering
-                .extend(attr.value.as_list().unwrap_or_default().iter().filter_map(|v| v.as_ref().map(|r| &r.address)));
+            not_ordering.extend(attr.value.as_list().unwrap_or_default().iter().filter_map(|v| match v {
+                Value::Ref(r) => Some(r),
+                _ => None,
+            }));
         }
-        let not_ordering: HashSet<&Address> = not_ordering.into_iter().collect();
-        let mut depends_on: Vec<Address> =
-            references.iter().filter(|to| !not_ordering.contains(&to.address)).map(|to| to.address.clone()).collect();
+        // The resolver shares one reference per object, so most are found by where they are
+        // (a service's placement names every cluster of the fleet); the rest by address.
+        let shared: HashSet<*const Reference> = not_ordering.iter().map(|r| Arc::as_ptr(r)).collect();
+        let ordering = |to: &&Arc<Reference>| {
+            !shared.contains(&Arc::as_ptr(to)) && !not_ordering.iter().any(|r| r.address == to.address)
+        };
+        let mut depends_on: Vec<Address> = references.iter().filter(ordering).map(|to| to.address.clone()).collect();
         for (a, span) in explicit {
             if self.index.get(&a.resource()).is_none() {
                 self.dangling(a, *span);

@@ -146,7 +146,9 @@ fn place_containers(model: &mut Model, diags: &mut Diagnostics) {
         let chosen = match c.strategy {
             ContainerStrategy::Pinned => candidates[0],
             ContainerStrategy::RoundRobin => {
-                let slot = match cursors.iter().position(|(list, _)| *list == candidates) {
+                // Most containers share one list (every host): found by identity before contents.
+                let same = |list: &&[usize]| std::ptr::eq(*list, candidates) || *list == candidates;
+                let slot = match cursors.iter().position(|(list, _)| same(list)) {
                     Some(i) => i,
                     None => {
                         cursors.push((candidates, 0));

@@ -79,6 +79,32 @@ enum Binding {
     Count(u64),
 }
 
+/// The instances of a resource declaration by key, looked up without building a [`Key`].
+#[derive(Default)]
+struct KeyIndex {
+    strings: HashMap<String, usize>,
+    integers: HashMap<u64, usize>,
+}
+
+impl KeyIndex {
+    /// The instance whose key is this value: a string, or a whole number for `count`.
+    fn by_value(&self, key: &Value) -> Option<usize> {
+        match key {
+            Value::String(s) => self.strings.get(&**s).copied(),
+            Value::Number(_) => self.integers.get(&u64::try_from(key.as_integer()?).ok()?).copied(),
+            _ => None,
+        }
+    }
+
+    /// The instance with this key.
+    fn by_key(&self, key: &Key) -> Option<usize> {
+        match key {
+            Key::Str(s) => self.strings.get(s.as_str()).copied(),
+            Key::Int(i) => self.integers.get(i).copied(),
+        }
+    }
+}
+
 /// An instance of a module.
 struct ModInst {
     module: usize,
@@ -160,7 +186,7 @@ struct Evaluator<'p> {
     /// Expanded instances per (module instance, resource decl).
     expanded: HashMap<(usize, usize), Instances>,
     /// Instance by key per (module instance, resource decl), built on the first `kind.label[key]`.
-    by_key: HashMap<(usize, usize), HashMap<Key, usize>>,
+    by_key: HashMap<(usize, usize), KeyIndex>,
     /// Where each evaluated attribute is written, by attribute pointer: one per attribute in
     /// the source, shared by every instance of its block.
     sites: HashMap<usize, Arc<AttrSite>>,
@@ -1512,7 +1538,7 @@ impl<'p> Evaluator<'p> {
         let key_var = f.intro.key_var.as_ref().map(|k| k.as_str());
         let value_var = f.intro.value_var.as_str();
         let mut list = Vec::new();
-        let mut map: BTreeMap<String, Value> = BTreeMap::new();
+        let mut entries: Vec<(String, Value)> = Vec::new();
         let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for (k, v) in pairs {
             let depth = self.bindings.len();
@@ -1520,7 +1546,7 @@ impl<'p> Evaluator<'p> {
                 self.bindings.push((kv, k));
             }
             self.bindings.push((value_var, v));
-            let result = self.for_item(f, sc, span, &mut list, &mut map, &mut groups);
+            let result = self.for_item(f, sc, span, &mut list, &mut entries, &mut groups);
             self.bindings.truncate(depth);
             result?;
         }
@@ -1528,9 +1554,33 @@ impl<'p> Evaluator<'p> {
             if f.grouping {
                 return Ok(Value::object(groups.into_iter().map(|(k, v)| (k, Value::list(v))).collect()));
             }
-            return Ok(Value::object(map.into()));
+            return self.keyed_object(entries, span);
         }
         Ok(Value::list(list))
+    }
+
+    /// The object a keyed `for` expression makes from its entries in iteration order; a key
+    /// made twice is an error naming the first repeated one.
+    fn keyed_object(&mut self, mut entries: Vec<(String, Value)>, span: Span) -> R {
+        // Keys often come in order already, which the stable sort finds in one pass.
+        let mut sorted: Vec<usize> = (0..entries.len()).collect();
+        sorted.sort_by(|&a, &b| entries[a].0.cmp(&entries[b].0));
+        if sorted.windows(2).any(|w| entries[w[0]].0 == entries[w[1]].0) {
+            let mut seen = std::collections::HashSet::new();
+            let key = entries.iter().map(|(k, _)| k).find(|k| !seen.insert(*k)).cloned().unwrap_or_default();
+            self.diags.push(
+                Diagnostic::error(
+                    &codes::SCHEMA_DUPLICATE_NAME,
+                    span,
+                    format!("the `for` expression makes key {key:?} twice"),
+                )
+                .with_help("make keys unique, or group values with `...` after the value"),
+            );
+            return Err(Reported);
+        }
+        let mut taken: Vec<Option<(String, Value)>> = entries.drain(..).map(Some).collect();
+        let object: Vec<(String, Value)> = sorted.iter().filter_map(|&i| taken[i].take()).collect();
+        Ok(Value::object(object.into()))
     }
 
     fn for_item(
@@ -1539,7 +1589,7 @@ impl<'p> Evaluator<'p> {
         sc: &Scope,
         span: Span,
         list: &mut Vec<Value>,
-        map: &mut BTreeMap<String, Value>,
+        entries: &mut Vec<(String, Value)>,
         groups: &mut BTreeMap<String, Vec<Value>>,
     ) -> Result<(), Reported> {
         if let Some(cond) = &f.cond {
@@ -1560,16 +1610,11 @@ impl<'p> Evaluator<'p> {
                 let key = self.key_string(ke, sc)?;
                 if f.grouping {
                     groups.entry(key).or_default().push(value);
-                } else if map.insert(key.clone(), value).is_some() {
-                    self.diags.push(
-                        Diagnostic::error(
-                            &codes::SCHEMA_DUPLICATE_NAME,
-                            span,
-                            format!("the `for` expression makes key {key:?} twice"),
-                        )
-                        .with_help("make keys unique, or group values with `...` after the value"),
-                    );
-                    return Err(Reported);
+                } else {
+                    if entries.len() >= MAX_ELEMENTS {
+                        return Err(self.limit(span, "a `for` expression"));
+                    }
+                    entries.push((key, value));
                 }
             }
             None => {
@@ -1790,7 +1835,7 @@ impl<'p> Evaluator<'p> {
             .position(|d| d.schema.name == address.kind && d.label == address.label)?;
         let insts = self.expand(modinst, decl).ok()?;
         let inst = match &address.key {
-            Some(key) => self.instance_by_key(modinst, decl, &insts, key)?,
+            Some(key) => self.key_index(modinst, decl, &insts).by_key(key)?,
             None => *insts.first()?,
         };
         let mut obj = self.insts[inst].root;
@@ -2021,8 +2066,7 @@ impl<'p> Evaluator<'p> {
             match ops.get(1).map(|o| o.value()) {
                 Some(TraversalOperator::Index(index)) => {
                     let key = self.expr(index, sc)?;
-                    let found =
-                        value_key(&key).and_then(|wanted| self.instance_by_key(sc.modinst, decl, &insts, &wanted));
+                    let found = self.key_index(sc.modinst, decl, &insts).by_value(&key);
                     match found {
                         Some(i) => (i, 2),
                         None => {
@@ -2068,18 +2112,24 @@ impl<'p> Evaluator<'p> {
         Ok((value, used + more))
     }
 
-    /// The instance of a resource declaration with a key, through an index built on first use.
-    fn instance_by_key(&mut self, modinst: usize, decl: usize, insts: &[usize], key: &Key) -> Option<usize> {
+    /// The instances of a resource declaration by key, indexed on first use.
+    fn key_index(&mut self, modinst: usize, decl: usize, insts: &[usize]) -> &KeyIndex {
         if !self.by_key.contains_key(&(modinst, decl)) {
-            let mut index = HashMap::default();
+            let mut index = KeyIndex::default();
             for &i in insts {
-                if let Some(k) = self.inst_key(i) {
-                    index.entry(k).or_insert(i);
+                match self.inst_key(i) {
+                    Some(Key::Str(s)) => {
+                        index.strings.entry(s).or_insert(i);
+                    }
+                    Some(Key::Int(n)) => {
+                        index.integers.entry(n).or_insert(i);
+                    }
+                    None => {}
                 }
             }
             self.by_key.insert((modinst, decl), index);
         }
-        self.by_key[&(modinst, decl)].get(key).copied()
+        &self.by_key[&(modinst, decl)]
     }
 
     /// The reference to an object: one per object, shared by all that refer to it.

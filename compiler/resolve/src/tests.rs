@@ -198,3 +198,22 @@ fn dangling_references_suggest_the_closest_name() {
     let (_, d) = run("locals { zone = \"a\" }\nenvironment \"e\" { owner = local.zoen }\n");
     assert_eq!(d, vec![r#"ref::unknown: there is no local "zoen""#.to_string()]);
 }
+
+#[test]
+fn keyed_for_sorts_its_keys_and_names_the_first_repeated_one() {
+    let (r, d) = run(r#"
+locals { sizes = { for s in ["m", "xl", "l"] : s => length(s) } }
+environment "e" {
+  owner = jsonencode(local.sizes)
+}
+"#);
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(attr(&r, "environment.e", "owner"), Value::string(r#"{"l":1,"m":1,"xl":2}"#));
+    let (_, d) = run(r#"
+locals { dup = { for s in ["b", "c", "a", "c", "b"] : s => 1 } }
+environment "e" {
+  owner = jsonencode(local.dup)
+}
+"#);
+    assert_eq!(d, vec![r#"schema::duplicate-name: the `for` expression makes key "c" twice"#], "{d:?}");
+}
