@@ -451,3 +451,39 @@ fn dockerd_restarted_mid_apply_is_waited_for_and_the_rerun_converges() {
         output_within(platform.berth("plan").args(["--only", "docker", "--refresh", "--detailed-exitcode"]), LIMIT);
     assert_eq!(clean.status.code(), Some(0), "{:?}", text(&clean));
 }
+
+/// A run killed between creating a container and starting it leaves a container that exists,
+/// carries this state's lineage and reads as absent (never started), and no record of it:
+/// `berth destroy` deletes it with the rest (counted through the docker CLI), where it used to
+/// leave it behind.
+#[test]
+fn a_destroy_deletes_the_containers_a_dead_run_never_started() {
+    let platform = Platform::new("unfinished", 4);
+    ok(&output_within(platform.apply().args(["--only", "docker"]), LIMIT));
+    assert_eq!(platform.docker.containers(), wanted_containers(4));
+    let lineage = platform.saved().expect("a state").lineage;
+    let image = platform.docker.docker(&["inspect", "--format", "{{.Config.Image}}", "fleet-1"]);
+    // What the dead run left: fleet-1 made again by it, under its labels, and never started.
+    platform.docker.docker(&["rm", "-f", "fleet-1"]);
+    let address = "container.fleet/1:docker_container";
+    let (address_label, lineage_label) = (format!("berth.address={address}"), format!("berth.lineage={lineage}"));
+    platform.docker.docker(&[
+        "create",
+        "--name",
+        "fleet-1",
+        "--label",
+        &address_label,
+        "--label",
+        &lineage_label,
+        image.trim(),
+        "sleep",
+        "3600",
+    ]);
+    let left = platform.docker.containers();
+    assert!(left.iter().any(|c| c.1 == "fleet-1" && c.2 == "created"), "{left:?}");
+
+    let (_, log) = ok(&output_within(platform.berth("destroy").args(["--only", "docker", "--auto-approve"]), LIMIT));
+    assert!(log.contains(&format!("found {address}~")) && log.contains("to be deleted"), "{log}");
+    assert_eq!(platform.docker.containers(), Vec::new(), "{log}");
+    assert_eq!(platform.docker.networks(), Vec::<String>::new(), "{log}");
+}

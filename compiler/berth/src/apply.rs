@@ -260,7 +260,8 @@ async fn apply_locked(
             let adopted = if state.serial == 0 && run.lineage.is_none() {
                 berth_apply::Adopted::default()
             } else {
-                berth_apply::adopt(&mut state, &engines, &desired, &redactor).await?
+                let unfinished = if destroy { berth_apply::Unfinished::Delete } else { berth_apply::Unfinished::Leave };
+                berth_apply::adopt(&mut state, &engines, &desired, &redactor, unfinished).await?
             };
             for address in &adopted.adopted {
                 eprintln!(
@@ -269,6 +270,9 @@ async fn apply_locked(
             }
             for address in &adopted.duplicates {
                 eprintln!("found {address}: a second object of that address, to be deleted");
+            }
+            for address in &adopted.unfinished {
+                eprintln!("found {address}: begun by a run that died before it was whole, to be deleted");
             }
             let target = if destroy { &[][..] } else { &desired[..] };
             let mut plan = narrowed(berth_plan::diff(target, &state), &state, narrow);

@@ -6,7 +6,7 @@ pub mod backend;
 mod refresh;
 mod walk;
 
-pub use refresh::{Adopted, Drift, adopt, refresh};
+pub use refresh::{Adopted, Drift, Unfinished, adopt, refresh};
 pub use walk::{Engines, Event, Observer, Options, Outcome, Report, Step, apply};
 
 /// A new random lineage: 32 hex digits.

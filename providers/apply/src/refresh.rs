@@ -85,18 +85,33 @@ pub struct Adopted {
     pub adopted: Vec<String>,
     /// Second objects of an address (`ADDRESS~ID`): recorded so that the plan deletes them.
     pub duplicates: Vec<String>,
+    /// Objects with this state's lineage that a dead run began but never finished (a
+    /// container created and never started), which the engine reads as absent
+    /// (`ADDRESS~ID`): recorded, when asked, so that a destroy deletes them too.
+    pub unfinished: Vec<String>,
+}
+
+/// What [`adopt`] does with objects a dead run began but never finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unfinished {
+    /// Leave them: an apply's create finds and replaces them.
+    Leave,
+    /// Record them, so that the plan deletes them (a destroy).
+    Delete,
 }
 
 /// Records in `state` every object the engines find with the state's lineage that the state
 /// lacks: after a crash, what the dead run created is adopted instead of created twice, and a
 /// second object of one address is recorded under `ADDRESS~ID`, which the plan then deletes.
 /// Attributes are what the engine reads, completed by the desired literal values the engine
-/// cannot observe.
+/// cannot observe. An object the engine finds but reads as absent is unfinished, and handled
+/// as `unfinished` says.
 pub async fn adopt(
     state: &mut State,
     engines: &Engines,
     desired: &[Resource],
     redactor: &Redactor,
+    unfinished: Unfinished,
 ) -> Result<Adopted, String> {
     let wanted: BTreeMap<&str, &Resource> = desired.iter().map(|r| (r.address.as_str(), r)).collect();
     let mut outcome = Adopted::default();
@@ -111,9 +126,20 @@ pub async fn adopt(
         let objects: Vec<(&str, &str)> = orphans.iter().map(|f| (f.kind.as_str(), f.id.as_str())).collect();
         let read = engine.read(&objects).await.map_err(|e| format!("reading the {name} objects: {e}"))?;
         for (found, observed) in orphans.into_iter().zip(read) {
-            let Some(mut observed) = observed else { continue };
-            redactor.redact(&mut observed.attrs);
             let desired = wanted.get(found.address.as_str()).copied();
+            let Some(mut observed) = observed else {
+                if unfinished == Unfinished::Delete {
+                    // Deleted before what it depends on, like the object it was meant to be.
+                    let deps = desired.map(|r| r.deps.clone()).unwrap_or_default();
+                    let address = format!("{}~{}", found.address, found.id);
+                    outcome.unfinished.push(address.clone());
+                    let (attrs, outputs) = (Map::new(), Map::new());
+                    let (engine, kind, id) = (name.clone(), found.kind.clone(), found.id.clone());
+                    state.resources.insert(address, Recorded { engine, kind, id, attrs, outputs, deps });
+                }
+                continue;
+            };
+            redactor.redact(&mut observed.attrs);
             let address = if state.resources.contains_key(&found.address) {
                 outcome.duplicates.push(format!("{}~{}", found.address, found.id));
                 format!("{}~{}", found.address, found.id)
