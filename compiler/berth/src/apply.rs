@@ -107,12 +107,10 @@ pub(crate) fn plan(
     destroy: bool,
     format: DiagFormat,
 ) -> Result<ExitCode, String> {
-    let mut c = compile(spec);
-    if !destroy {
-        check_creatable(&mut c, narrow);
-    }
-    let code = finish(&c, format, || {});
-    let Some(wanted) = desired(&c, narrow, false) else { return Ok(code) };
+    let wanted = match compile_wanted(spec, narrow, !destroy, false, format) {
+        Ok(wanted) => wanted,
+        Err(code) => return Ok(code),
+    };
     runtime()?.block_on(async {
         let backend = backend(state_args, &spec.spec)?;
         let mut state = load(&*backend).await?;
@@ -156,13 +154,11 @@ pub(crate) fn apply(
     // A saved plan holds neither secret data nor sensitive values: its spec is compiled again,
     // with the same variables, to give them back (and must still give the same objects).
     let spec_path = saved.as_ref().map_or_else(|| spec.spec.clone(), |p| p.spec.clone());
-    let mut compiled = compile(&SpecArgs { spec: spec_path.clone(), ..spec.clone() });
-    if !destroy {
-        check_creatable(&mut compiled, narrow);
-    }
-    let code = finish(&compiled, format, || {});
-    let Some(wanted) = desired(&compiled, narrow, true) else { return Ok(code) };
-    let wanted = Some(wanted);
+    let spec = SpecArgs { spec: spec_path.clone(), ..spec.clone() };
+    let wanted = match compile_wanted(&spec, narrow, !destroy, true, format) {
+        Ok(wanted) => Some(wanted),
+        Err(code) => return Ok(code),
+    };
     runtime()?.block_on(async {
         let stop = Arc::new(AtomicBool::new(false));
         watch_interrupts(stop.clone());
@@ -342,9 +338,10 @@ pub(crate) fn gc(
     dry_run: bool,
     format: DiagFormat,
 ) -> Result<ExitCode, String> {
-    let c = compile(spec);
-    let code = finish(&c, format, || {});
-    let Some(wanted) = desired(&c, &Narrow::default(), false) else { return Ok(code) };
+    let wanted = match compile_wanted(spec, &Narrow::default(), false, false, format) {
+        Ok(wanted) => wanted,
+        Err(code) => return Ok(code),
+    };
     runtime()?.block_on(async {
         let backend = backend(state_args, &spec.spec)?;
         locked(&*backend, "gc", state_args.lock_timeout, async |guard| {
@@ -409,9 +406,10 @@ pub(crate) fn refresh(
     narrow: &Narrow,
     format: DiagFormat,
 ) -> Result<ExitCode, String> {
-    let c = compile(spec);
-    let code = finish(&c, format, || {});
-    let Some(wanted) = desired(&c, narrow, false) else { return Ok(code) };
+    let wanted = match compile_wanted(spec, narrow, false, false, format) {
+        Ok(wanted) => wanted,
+        Err(code) => return Ok(code),
+    };
     runtime()?.block_on(async {
         let backend = backend(state_args, &spec.spec)?;
         locked(&*backend, "refresh", state_args.lock_timeout, async |guard| {
@@ -499,6 +497,24 @@ impl Environment {
 
 fn timestamp(unix: i64) -> String {
     jiff::Timestamp::from_second(unix).map_or_else(|_| format!("@{unix}"), |t| t.to_string())
+}
+
+/// Compiles the spec of a direct-apply verb, prints its diagnostics and lists what it wants;
+/// with errors, the exit code instead. `creating`: the verb may create objects, so what berth
+/// cannot create directly is an error too; `secrets`: with the Secrets' data (an apply).
+fn compile_wanted(
+    spec: &SpecArgs,
+    narrow: &Narrow,
+    creating: bool,
+    secrets: bool,
+    format: DiagFormat,
+) -> Result<Wanted, ExitCode> {
+    let mut c = compile(spec);
+    if creating {
+        check_creatable(&mut c, narrow);
+    }
+    let code = finish(&c, format, || {});
+    desired(&c, narrow, secrets).ok_or(code)
 }
 
 /// Adds the errors of what berth cannot create directly (a cluster's missing IAM roles) when
