@@ -249,6 +249,11 @@ fn literal(out: &mut String, s: &str, indent: usize) {
 /// Words that YAML 1.1 reads as booleans or null.
 const RESERVED: &[&str] = &["y", "n", "yes", "no", "true", "false", "on", "off", "null"];
 
+/// True for a word of [`RESERVED`], in any case.
+fn reserved(s: &str) -> bool {
+    s.len() <= 5 && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s))
+}
+
 /// The plain strings of [`Quoting::Double`].
 fn double_plain_ok(s: &str) -> bool {
     let dashes = s.len() - s.trim_start_matches('-').len();
@@ -259,9 +264,11 @@ fn double_plain_ok(s: &str) -> bool {
         _ => false,
     };
     start_ok
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "_./:@=+,-".contains(c))
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b':' | b'@' | b'=' | b'+' | b',' | b'-')
+        })
         && !s.ends_with(':')
-        && !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s))
+        && !reserved(s)
 }
 
 /// The plain strings of [`Quoting::Single`]: safe characters only (letters, digits, spaces
@@ -269,14 +276,16 @@ fn double_plain_ok(s: &str) -> bool {
 /// trailing space or `:`, and nothing a YAML 1.1 reader resolves to a boolean, null or number.
 fn single_plain_ok(s: &str) -> bool {
     let Some(first) = s.chars().next() else { return false };
-    let safe = |c: char| c.is_ascii_alphanumeric() || " _./:@+=,-".contains(c);
-    if !(first.is_ascii_alphanumeric() || "/._".contains(first)) || !s.chars().all(safe) {
+    let safe = |b: u8| {
+        b.is_ascii_alphanumeric() || matches!(b, b' ' | b'_' | b'.' | b'/' | b':' | b'@' | b'+' | b'=' | b',' | b'-')
+    };
+    if !(first.is_ascii_alphanumeric() || "/._".contains(first)) || !s.bytes().all(safe) {
         return false;
     }
     if s.ends_with([' ', ':']) || s.contains(": ") || s.contains(" #") {
         return false;
     }
-    if RESERVED.iter().chain(&[".inf", ".nan"]).any(|w| w.eq_ignore_ascii_case(s)) {
+    if reserved(s) || [".inf", ".nan"].iter().any(|w| w.eq_ignore_ascii_case(s)) {
         return false;
     }
     // Integers, floats, hex, octal, binary and sexagesimal numbers of YAML 1.1 all start with
@@ -310,7 +319,13 @@ fn double_quoted(out: &mut String, s: &str) {
 }
 
 fn pad(out: &mut String, indent: usize) {
-    out.extend(std::iter::repeat_n(' ', indent));
+    const SPACES: &str = "                                ";
+    let mut left = indent;
+    while left > 0 {
+        let n = left.min(SPACES.len());
+        out.push_str(&SPACES[..n]);
+        left -= n;
+    }
 }
 
 #[cfg(test)]
