@@ -194,7 +194,7 @@ pub fn spec_digest(desired: &[Resource]) -> String {
     // Hashed as it is written: at fleet scale the JSON would be a hundred megabytes.
     let mut hasher = sha2::Sha256::new();
     serde_json::to_writer(&mut hasher, &sorted).expect("resources always serialize");
-    crate::digest::hex(&hasher.finalize())
+    hex::encode(hasher.finalize())
 }
 
 struct Planned {

@@ -22,5 +22,5 @@ pub(crate) fn random_id(now: jiff::Timestamp) -> String {
         bytes[..8].copy_from_slice(&now.as_nanosecond().to_le_bytes()[..8]);
         bytes[8..12].copy_from_slice(&std::process::id().to_le_bytes());
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }

@@ -18,9 +18,8 @@ use crate::objects::{Template, cluster_templates};
 use crate::tls::{Issued, identity_hash};
 use berth_diag::Diagnostics;
 use berth_model::{IssuerKind, Model};
-use berth_plan::Resource;
+use berth_plan::{Resource, hex_sha256};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// The engine of every resource here.
@@ -119,18 +118,14 @@ fn versions(model: &Model, plan: &Plan, now_unix: i64) -> BTreeMap<usize, String
         .map(|(issuer, (mut text, shortest))| {
             let period = i64::try_from(shortest / 2).unwrap_or(i64::MAX).max(1);
             text.push_str(&format!("period={}\n", now_unix.div_euclid(period)));
-            (issuer, hex(text.as_bytes()))
+            (issuer, hex_sha256(text.as_bytes()))
         })
         .collect()
 }
 
 /// The placeholder digest of one key of a certificate's Secret.
 fn placeholder(version: &str, certificate: &str, key: &str) -> String {
-    hex(format!("{version}/{certificate}/{key}").as_bytes())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex_sha256(format!("{version}/{certificate}/{key}").as_bytes())
 }
 
 #[cfg(test)]

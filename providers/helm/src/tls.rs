@@ -29,7 +29,6 @@ use berth_diag::{Diagnostic, Diagnostics, codes};
 use berth_model::{Certificate, IssuerKind, Model};
 use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// The pod and Secret annotation with the hash of a certificate's public identity.
@@ -232,7 +231,7 @@ pub(crate) fn identity_hash(model: &Model, certificate: usize) -> String {
             IssuerKind::CertManager { issuer } => text.push_str(&format!("cert-manager={issuer}\n")),
         }
     }
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    berth_plan::hex_sha256(text.as_bytes())
 }
 
 /// The secrets values file of a cluster: every berth-issued certificate it uses (indices into

@@ -14,8 +14,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use berth_plan::hex_sha256;
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 /// The field manager of every apply.
 pub(crate) const MANAGER: &str = "berth";
@@ -34,11 +34,6 @@ pub(crate) const SECRET_ANNOTATION: &str = "berth.dev/secret-data";
 
 /// The key of a secret placeholder.
 pub(crate) const SECRET_KEY: &str = "$secret";
-
-/// The SHA-256 of some bytes, in hex.
-pub(crate) fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// The placeholder digest of a Secret data value, if the value is a placeholder.
 pub(crate) fn placeholder(value: &Value) -> Option<&str> {
@@ -84,7 +79,7 @@ pub(crate) fn project(live: &Value, api_version: &str, kind: &str) -> Value {
         if let Some(Value::Object(data)) = out.get_mut("data") {
             for (key, value) in data.iter_mut() {
                 let bytes = value.as_str().and_then(|v| STANDARD.decode(v).ok()).unwrap_or_default();
-                let digest = sha256(&bytes);
+                let digest = hex_sha256(&bytes);
                 let applied = recorded.get(key).and_then(Value::as_str).and_then(|r| r.split_once(' '));
                 *value = match applied {
                     Some((placeholder, sha)) if sha == digest => json!({ SECRET_KEY: placeholder }),
@@ -201,7 +196,7 @@ mod tests {
     #[test]
     fn secret_data_becomes_placeholders() {
         let value = STANDARD.encode(b"key");
-        let recorded = json!({"tls.key": format!("p1 {}", sha256(b"key")), "tls.crt": "p2 0000"}).to_string();
+        let recorded = json!({"tls.key": format!("p1 {}", hex_sha256(b"key")), "tls.crt": "p2 0000"}).to_string();
         let live = json!({
             "metadata": {"name": "s", "namespace": "n", "annotations": {SECRET_ANNOTATION: recorded},
                          "managedFields": [{"manager": "berth", "operation": "Apply", "fieldsV1": {
@@ -211,7 +206,7 @@ mod tests {
         });
         let p = project(&live, "v1", "Secret");
         assert_eq!(p["data"]["tls.key"], json!({"$secret": "p1"}));
-        assert_eq!(p["data"]["tls.crt"], json!({"$secret": sha256(b"changed")}));
+        assert_eq!(p["data"]["tls.crt"], json!({"$secret": hex_sha256(b"changed")}));
         assert!(p["metadata"].get("annotations").is_none());
         assert!(!p.to_string().contains(&value));
     }

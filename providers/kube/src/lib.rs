@@ -25,10 +25,8 @@ mod fields;
 use api::{Cluster, Clusters, engine_error, status_code};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use berth_plan::{Applied, BoxFuture, Engine, EngineError, Found, Request};
-use fields::{
-    LINEAGE_LABEL, MANAGED_BY_LABEL, MANAGER, RESOURCE_ANNOTATION, SECRET_ANNOTATION, placeholder, project, sha256,
-};
+use berth_plan::{Applied, BoxFuture, Engine, EngineError, Found, Request, hex_sha256};
+use fields::{LINEAGE_LABEL, MANAGED_BY_LABEL, MANAGER, RESOURCE_ANNOTATION, SECRET_ANNOTATION, placeholder, project};
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -191,7 +189,7 @@ impl KubeEngine {
                         request.address
                     ))
                 })?;
-                recorded.insert(key.clone(), json!(format!("{digest} {}", sha256(bytes))));
+                recorded.insert(key.clone(), json!(format!("{digest} {}", hex_sha256(bytes))));
                 *value = json!(STANDARD.encode(bytes));
             }
         }
