@@ -1562,12 +1562,8 @@ impl<'p> Evaluator<'p> {
     /// The object a keyed `for` expression makes from its entries in iteration order; a key
     /// made twice is an error naming the first repeated one.
     fn keyed_object(&mut self, mut entries: Vec<(String, Value)>, span: Span) -> R {
-        // Keys often come in order already, which the stable sort finds in one pass.
-        let mut sorted: Vec<usize> = (0..entries.len()).collect();
-        sorted.sort_by(|&a, &b| entries[a].0.cmp(&entries[b].0));
-        if sorted.windows(2).any(|w| entries[w[0]].0 == entries[w[1]].0) {
-            let mut seen = std::collections::HashSet::new();
-            let key = entries.iter().map(|(k, _)| k).find(|k| !seen.insert(*k)).cloned().unwrap_or_default();
+        let mut seen = rustc_hash::FxHashSet::default();
+        if let Some(key) = entries.iter().map(|(k, _)| k.as_str()).find(|k| !seen.insert(*k)) {
             self.diags.push(
                 Diagnostic::error(
                     &codes::SCHEMA_DUPLICATE_NAME,
@@ -1578,9 +1574,9 @@ impl<'p> Evaluator<'p> {
             );
             return Err(Reported);
         }
-        let mut taken: Vec<Option<(String, Value)>> = entries.drain(..).map(Some).collect();
-        let object: Vec<(String, Value)> = sorted.iter().filter_map(|&i| taken[i].take()).collect();
-        Ok(Value::object(object.into()))
+        // Keys often come in order already, which the stable sort finds in one pass.
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(Value::object(entries.into()))
     }
 
     fn for_item(
