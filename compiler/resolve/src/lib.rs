@@ -100,7 +100,9 @@ pub struct Attr {
 pub(crate) struct AttrSite {
     /// The schema's name for known attributes, so that every block shares it.
     pub(crate) name: Cow<'static, str>,
+    /// Where the name is.
     pub(crate) name_span: Span,
+    /// Where the value expression is.
     pub(crate) span: Span,
     /// Spans of the elements when the expression is a literal list or object (in element
     /// order; for objects, key order as written), else empty.
