@@ -8,7 +8,6 @@ use berth_model::*;
 use berth_resolve::{Body, Resolved, Resource};
 use berth_stdlib::catalogue;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -35,12 +34,12 @@ pub(crate) fn convert(resolved: Resolved, diags: &mut Diagnostics) -> Model {
     // Only what a reference names needs an index entry: in a fleet, few of the tens of
     // thousands of instances.
     let mut references: HashMap<usize, Arc<Reference>> = HashMap::default();
-    let mut referred: HashSet<Cow<'_, Address>> = HashSet::default();
+    let mut referred: HashSet<Address> = HashSet::default();
     for r in &resolved.resources {
-        referred.extend(r.depends_on.iter().map(|(a, _)| Cow::Owned(a.resource())));
+        referred.extend(r.depends_on.iter().map(|(a, _)| a.resource()));
         body_references(&r.body, &mut references);
     }
-    referred.extend(references.values().map(|r| Cow::Owned(r.address.clone())));
+    referred.extend(references.values().map(|r| r.address.clone()));
     let mut per_kind: BTreeMap<&str, usize> = BTreeMap::new();
     let mut by_address = HashMap::default();
     let mut names: HashMap<(&str, &str), Span> = HashMap::default();

@@ -133,9 +133,15 @@ pub async fn adopt(
                     let deps = desired.map(|r| r.deps.clone()).unwrap_or_default();
                     let address = format!("{}~{}", found.address, found.id);
                     outcome.unfinished.push(address.clone());
-                    let (attrs, outputs) = (Map::new(), Map::new());
-                    let (engine, kind, id) = (name.clone(), found.kind.clone(), found.id.clone());
-                    state.resources.insert(address, Recorded { engine, kind, id, attrs, outputs, deps });
+                    let recorded = Recorded {
+                        engine: name.clone(),
+                        kind: found.kind.clone(),
+                        id: found.id.clone(),
+                        attrs: Map::new(),
+                        outputs: Map::new(),
+                        deps,
+                    };
+                    state.resources.insert(address, recorded);
                 }
                 continue;
             };
