@@ -328,13 +328,17 @@ fn var_of_an_undeclared_variable_is_an_error() {
 fn var_file_with_a_wrong_type_is_an_error_in_that_file() {
     let tmp = TempDir::new("var-file");
     let spec = tmp.write("spec.hcl", NUMBER_VARIABLE);
-    let vars = tmp.write("vars.json", "{\"n\": \"three\"}\n");
+    // The variable's name also appears as a nested key, before the top-level one.
+    let vars = tmp.write("vars.json", "{\n  \"nn\": {\"n\": 1},\n  \"n\": \"three\"\n}\n");
     let vars = vars.to_str().expect("temporary paths are UTF-8");
     let (exit, diags) =
         json_diagnostics(&["check", spec.to_str().expect("temporary paths are UTF-8"), "--var-file", vars]);
     assert_eq!(exit, 1);
-    assert_eq!(codes(&diags), ["schema::wrong-type"], "{diags:#?}");
-    assert_eq!(diags[0]["location"]["file"], vars, "{:#}", diags[0]);
+    assert_eq!(codes(&diags), ["var::undeclared", "schema::wrong-type"], "{diags:#?}");
+    let at = |d: &Value| (d["location"]["line"].clone(), d["location"]["column"].clone());
+    assert_eq!(at(&diags[0]), (2.into(), 3.into()), "{:#}", diags[0]);
+    assert_eq!(diags[1]["location"]["file"], vars, "{:#}", diags[1]);
+    assert_eq!(at(&diags[1]), (3.into(), 3.into()), "{:#}", diags[1]);
 }
 
 #[test]

@@ -17,6 +17,12 @@ pub enum Key {
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // Keys are almost always plain ASCII, which `{:?}` writes as it is.
+            Key::Str(s) if s.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') => {
+                f.write_str("[\"")?;
+                f.write_str(s)?;
+                f.write_str("\"]")
+            }
             Key::Str(s) => write!(f, "[{s:?}]"),
             Key::Int(i) => write!(f, "[{i}]"),
         }
@@ -115,14 +121,19 @@ impl fmt::Display for Address {
             }
             f.write_str(".")?;
         }
-        write!(f, "{}.{}", self.kind, self.label)?;
+        f.write_str(&self.kind)?;
+        f.write_str(".")?;
+        f.write_str(&self.label)?;
         if let Some(k) = &self.key {
-            write!(f, "{k}")?;
+            fmt::Display::fmt(k, f)?;
         }
         for n in &self.nested {
-            write!(f, ".{}.{}", n.block, n.label)?;
+            f.write_str(".")?;
+            f.write_str(&n.block)?;
+            f.write_str(".")?;
+            f.write_str(&n.label)?;
             if let Some(k) = &n.key {
-                write!(f, "{k}")?;
+                fmt::Display::fmt(k, f)?;
             }
         }
         if let Some(on) = &self.share {
@@ -201,6 +212,14 @@ mod tests {
         let mut m = Address::new("release", "mongo").with_key(Some(Key::Int(2)));
         m.module.push(ModuleStep { name: "db".into(), key: None });
         assert_eq!(m.to_string(), "module.db.release.mongo[2]");
+    }
+
+    #[test]
+    fn string_keys_are_quoted_as_hcl_writes_them() {
+        for key in ["svc-0000", "a b'c~", "a\"b", "back\\slash", "tab\t", "caf\u{e9}", ""] {
+            assert_eq!(Key::Str(key.into()).to_string(), format!("[{key:?}]"), "{key}");
+        }
+        assert_eq!(Key::Str("a\"b".into()).to_string(), r#"["a\"b"]"#);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use berth_syntax::span_of;
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::structure::{Attribute, Block, Body as HclBody};
 use hcl_edit::template::{Directive, Element, Template};
+use hcl_edit::visit::Visit;
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -114,6 +115,16 @@ struct ModInst {
     binding: Option<Binding>,
 }
 
+/// Where a variable's value was given.
+#[derive(Clone, Copy)]
+enum Given {
+    /// At this span.
+    At(Span),
+    /// Under the top-level key of a JSON variable file that is the variable's name: found only
+    /// when a message needs it, since that means a pass over a file of megabytes.
+    JsonKey(FileId),
+}
+
 /// A resource instance.
 struct Inst {
     modinst: usize,
@@ -194,6 +205,12 @@ struct Evaluator<'p> {
     nested: HashMap<(usize, usize), Result<Vec<usize>, Reported>>,
     /// Module instances per (module instance, call index).
     called: HashMap<(usize, usize), Result<Vec<usize>, Reported>>,
+    /// Values of attributes that are the same in every instance of their block, with the
+    /// instances they refer to, by (attribute pointer, module instance): a fleet's placement
+    /// list names every cluster and is computed once, not once per service.
+    invariant: HashMap<(usize, usize), (R, Vec<usize>)>,
+    /// Whether an attribute is the same in every instance of its block, by attribute pointer.
+    invariance: HashMap<usize, bool>,
     /// Values computed once and possibly needed again, with the instances they refer to.
     /// Attributes leave it when they are moved into the output (see [`Evaluator::eval_body`]).
     memo: HashMap<MemoKey<'p>, (R, Vec<usize>)>,
@@ -203,7 +220,7 @@ struct Evaluator<'p> {
     diags: Diagnostics,
     sensitive: Vec<String>,
     /// Where each variable's value was given (module instance, name), for validation errors.
-    var_spans: HashMap<(usize, String), Span>,
+    var_spans: HashMap<(usize, String), Given>,
 }
 
 pub(crate) fn evaluate(program: &Program, sources: &Sources, inputs: &Inputs, diags: &mut Diagnostics) -> Resolved {
@@ -219,6 +236,8 @@ pub(crate) fn evaluate(program: &Program, sources: &Sources, inputs: &Inputs, di
         sites: HashMap::default(),
         nested: HashMap::default(),
         called: HashMap::default(),
+        invariant: HashMap::default(),
+        invariance: HashMap::default(),
         memo: HashMap::default(),
         in_progress: Vec::new(),
         refs: vec![Vec::new()],
@@ -379,7 +398,7 @@ impl<'p> Evaluator<'p> {
     // ----- variables ----------------------------------------------------------------------
 
     fn root_variables(&mut self, inputs: &Inputs) -> HashMap<String, Value> {
-        let mut given: HashMap<String, (Value, Option<Span>)> = HashMap::default();
+        let mut given: HashMap<String, (Value, Option<Given>)> = HashMap::default();
         for &file in &inputs.var_files {
             self.read_var_file(file, &mut given);
         }
@@ -418,10 +437,13 @@ impl<'p> Evaluator<'p> {
             };
             given.insert(name.clone(), (value, None));
         }
-        for (name, (_, span)) in &given {
-            if !declared.contains(&name.as_str()) && span.is_some() {
+        for (name, (_, at)) in &given {
+            if let Some(at) = at
+                && !declared.contains(&name.as_str())
+            {
+                let span = self.locate(name, *at);
                 let mut d =
-                    Diagnostic::error(&codes::VAR_UNDECLARED, *span, format!("the spec declares no variable {name:?}"))
+                    Diagnostic::error(&codes::VAR_UNDECLARED, span, format!("the spec declares no variable {name:?}"))
                         .with_label("set here");
                 d = d.with_suggestion(
                     did_you_mean(name, declared.iter().copied()),
@@ -434,24 +456,33 @@ impl<'p> Evaluator<'p> {
         let var_decls: Vec<(&'p str, &'p Block, FileId)> =
             self.decls[0].variables.iter().map(|v| (v.name, v.block, v.file)).collect();
         for (name, block, file) in var_decls {
-            let given_value = given.remove(name).map(|(v, s)| (v, s.unwrap_or_else(|| block_header_span(file, block))));
+            let given_value =
+                given.remove(name).map(|(v, at)| (v, at.unwrap_or_else(|| Given::At(block_header_span(file, block)))));
             let value = self.bind_variable(0, name, block, file, given_value);
             vars.insert(name.to_string(), value);
         }
         vars
     }
 
-    fn read_var_file(&mut self, file: FileId, given: &mut HashMap<String, (Value, Option<Span>)>) {
+    /// The span where variable `name`'s value was given.
+    fn locate(&self, name: &str, at: Given) -> Span {
+        match at {
+            Given::At(span) => span,
+            Given::JsonKey(file) => match json_key_span(self.sources.get(file).text(), name) {
+                Some((start, end)) => Span::new(file, start, end),
+                None => Span::new(file, 0, 0),
+            },
+        }
+    }
+
+    fn read_var_file(&mut self, file: FileId, given: &mut HashMap<String, (Value, Option<Given>)>) {
         let source = self.sources.get(file);
         let whole = Span::new(file, 0, 0);
         if source.name().ends_with(".json") {
             match serde_json::from_str::<Value>(source.text()) {
                 Ok(Value::Object(map)) => {
                     for (k, v) in map.iter() {
-                        let quoted = serde_json::Value::String(k.clone()).to_string();
-                        let span =
-                            source.text().find(&quoted).map_or(whole, |at| Span::new(file, at, at + quoted.len()));
-                        given.insert(k.clone(), (v.clone(), Some(span)));
+                        given.insert(k.clone(), (v.clone(), Some(Given::JsonKey(file))));
                     }
                 }
                 Ok(_) => self.diags.push(
@@ -477,7 +508,7 @@ impl<'p> Evaluator<'p> {
                 for attr in body.attributes() {
                     match constant(&attr.value) {
                         Some(v) => {
-                            given.insert(attr.key.as_str().to_string(), (v, Some(span_of(file, &attr.key))));
+                            given.insert(attr.key.as_str().to_string(), (v, Some(Given::At(span_of(file, &attr.key)))));
                         }
                         None => self.diags.push(
                             Diagnostic::error(
@@ -501,7 +532,7 @@ impl<'p> Evaluator<'p> {
         name: &str,
         block: &'p Block,
         file: FileId,
-        given: Option<(Value, Span)>,
+        given: Option<(Value, Given)>,
     ) -> Value {
         let header = block_header_span(file, block);
         let ty = match attr_expr(block, "type") {
@@ -526,11 +557,11 @@ impl<'p> Evaluator<'p> {
                 self.unknown_attr(file, attr, &["type", "default", "description", "sensitive", "nullable"], "variable");
             }
         }
-        let (value, span) = match given {
-            Some((v, span)) => (v, span),
+        let (value, at) = match given {
+            Some((v, at)) => (v, at),
             None => match attr_expr(block, "default") {
                 Some(expr) => match constant(expr) {
-                    Some(v) => (v, span_of(file, expr)),
+                    Some(v) => (v, Given::At(span_of(file, expr))),
                     None => {
                         self.diags.push(
                             Diagnostic::error(
@@ -558,7 +589,7 @@ impl<'p> Evaluator<'p> {
                 }
             },
         };
-        self.var_spans.insert((modinst, name.to_string()), span);
+        self.var_spans.insert((modinst, name.to_string()), at);
         let sensitive =
             block.body.attributes().any(|a| a.key.as_str() == "sensitive" && a.value.as_bool() == Some(true));
         if sensitive {
@@ -573,6 +604,7 @@ impl<'p> Evaluator<'p> {
             }
             Err(msg) => {
                 let detail = if sensitive { format!("a {} is required", ty.describe()) } else { msg };
+                let span = self.locate(name, at);
                 self.diags.push(
                     Diagnostic::error(&codes::SCHEMA_WRONG_TYPE, span, format!("variable {name:?}: {detail}"))
                         .with_label(format!("expected {}", ty.describe()))
@@ -593,11 +625,11 @@ impl<'p> Evaluator<'p> {
             if self.modinsts[modinst].vars.get(name).is_none_or(Value::is_null) {
                 continue;
             }
-            let span = self
+            let at = self
                 .var_spans
                 .get(&(modinst, name.to_string()))
                 .copied()
-                .unwrap_or_else(|| block_header_span(file, block));
+                .unwrap_or_else(|| Given::At(block_header_span(file, block)));
             for validation in block.body.blocks().filter(|b| b.ident.as_str() == "validation") {
                 let Some(cond) = attr_expr(validation, "condition") else { continue };
                 let message =
@@ -606,10 +638,14 @@ impl<'p> Evaluator<'p> {
                 match self.expr(cond, &scope) {
                     Ok(Value::Bool(true)) | Err(_) => {}
                     Ok(Value::Bool(false)) => self.diags.push(
-                        Diagnostic::error(&codes::VAR_VALIDATION, span, format!("variable {name:?}: {message}"))
-                            .with_label("its value fails the validation")
-                            .with_note(span_of(file, cond), "the condition that failed")
-                            .with_help(message.to_string()),
+                        Diagnostic::error(
+                            &codes::VAR_VALIDATION,
+                            self.locate(name, at),
+                            format!("variable {name:?}: {message}"),
+                        )
+                        .with_label("its value fails the validation")
+                        .with_note(span_of(file, cond), "the condition that failed")
+                        .with_help(message.to_string()),
                     ),
                     Ok(other) => self.diags.push(
                         Diagnostic::error(
@@ -736,7 +772,7 @@ impl<'p> Evaluator<'p> {
                     continue;
                 };
                 let schema = self.objs[obj].schema;
-                let site = self.sites.entry(attr as *const Attribute as usize).or_insert_with(|| {
+                let site = self.sites.entry(key_of(attr)).or_insert_with(|| {
                     // Known attributes share their schema's name; unknown ones (reported by
                     // the check stage) own theirs.
                     let name = match schema.and_then(|s| s.attr(key)) {
@@ -1049,7 +1085,7 @@ impl<'p> Evaluator<'p> {
                         Some(attr) => {
                             let sc = Scope { modinst, file, obj: None, binding: BindingSource::Call(child) };
                             match ev.expr(&attr.value, &sc) {
-                                Ok(v) => Some((v, span_of(file, &attr.value))),
+                                Ok(v) => Some((v, Given::At(span_of(file, &attr.value)))),
                                 Err(_) => continue,
                             }
                         }
@@ -1106,7 +1142,10 @@ impl<'p> Evaluator<'p> {
             return Err(Reported);
         }
         self.in_progress.push((key, desc, span));
+        // A named value sees its own scope only, not the `for` variables of whatever uses it.
+        let outer = std::mem::take(&mut self.bindings);
         let result = compute(self);
+        self.bindings = outer;
         self.in_progress.pop();
         result
     }
@@ -1167,7 +1206,7 @@ impl<'p> Evaluator<'p> {
         let scope = self.obj_scope(obj);
         let desc = Desc::Attr(obj, attr.key.as_str());
         let span = span_of(scope.file, &attr.value);
-        let key = MemoKey::Attr(obj, attr as *const Attribute as usize);
+        let key = MemoKey::Attr(obj, key_of(attr));
         self.memoized(key, desc, span, |ev| ev.expr(&attr.value, &scope))
     }
 
@@ -1176,7 +1215,7 @@ impl<'p> Evaluator<'p> {
     /// stored. Failures stay, so they are reported once. Anything that refers to the attribute
     /// later computes it again, to the same value: evaluation is pure.
     fn take_attr_value(&mut self, obj: usize, attr: &'p Attribute) -> R {
-        let key = MemoKey::Attr(obj, attr as *const Attribute as usize);
+        let key = MemoKey::Attr(obj, key_of(attr));
         match self.memo.get(&key) {
             Some((Err(_), _)) => return Err(Reported),
             Some(_) => {
@@ -1186,12 +1225,23 @@ impl<'p> Evaluator<'p> {
             }
             None => {}
         }
+        let shared = self.is_invariant(obj, attr).then(|| (key_of(attr), self.insts[self.objs[obj].inst].modinst));
+        if let Some((value, refs)) = shared.and_then(|k| self.invariant.get(&k)) {
+            let value = value.clone();
+            if let Some(top) = self.refs.last_mut() {
+                top.extend_from_slice(refs);
+            }
+            return value;
+        }
         let scope = self.obj_scope(obj);
         let span = span_of(scope.file, &attr.value);
         self.refs.push(Vec::new());
         let value =
             self.with_cycle_guard(key, Desc::Attr(obj, attr.key.as_str()), span, |ev| ev.expr(&attr.value, &scope));
         let refs = self.refs.pop().unwrap_or_default();
+        if let Some(k) = shared {
+            self.invariant.insert(k, (value.clone(), refs.clone()));
+        }
         match value {
             Ok(value) => {
                 self.note_refs(&refs);
@@ -1202,6 +1252,26 @@ impl<'p> Evaluator<'p> {
                 Err(Reported)
             }
         }
+    }
+
+    /// True if the attribute has the same value in every instance of its block: its
+    /// expression names no `each`, `count`, `self` or iterator of an enclosing nested block
+    /// (anywhere, even as an attribute name: a conservative test, decided once per attribute).
+    fn is_invariant(&mut self, obj: usize, attr: &'p Attribute) -> bool {
+        if let Some(&known) = self.invariance.get(&key_of(attr)) {
+            return known;
+        }
+        let mut variant = vec!["each", "count", "self"];
+        let mut o = Some(obj);
+        while let Some(i) = o {
+            variant.extend(self.objs[i].binding.as_deref().map(|(kind, _)| kind.as_str()));
+            o = self.objs[i].parent;
+        }
+        let mut finder = NameFinder { names: &variant, found: false };
+        finder.visit_expr(&attr.value);
+        let known = !finder.found;
+        self.invariance.insert(key_of(attr), known);
+        known
     }
 
     /// Resolves `ops` against an object: nested blocks, then an attribute. Returns the value
@@ -2088,7 +2158,7 @@ impl<'p> Evaluator<'p> {
                     let mut map = BTreeMap::new();
                     let mut list = Vec::new();
                     for &i in insts.iter() {
-                        self.note_ref_inst(i, sc);
+                        self.note_ref_inst(i);
                         let v = Value::Ref(self.object_reference(self.insts[i].root));
                         match self.inst_key(i) {
                             Some(Key::Str(k)) => {
@@ -2102,7 +2172,7 @@ impl<'p> Evaluator<'p> {
                 }
             }
         };
-        self.note_ref_inst(inst, sc);
+        self.note_ref_inst(inst);
         let root = self.insts[inst].root;
         let (value, more) = self.object_path(root, &ops[used..], span)?;
         Ok((value, used + more))
@@ -2161,14 +2231,10 @@ impl<'p> Evaluator<'p> {
         body.attributes().any(|a| matches!(a.key.as_str(), "for_each" | "count"))
     }
 
-    fn note_ref_inst(&mut self, inst: usize, sc: &Scope) {
-        let own = match sc.binding {
-            BindingSource::Inst(i) => Some(i),
-            _ => None,
-        };
-        if own != Some(inst)
-            && let Some(top) = self.refs.last_mut()
-        {
+    /// Records that the value being computed refers to `inst` (a resource refers to itself
+    /// through `self` or its own address; [`Evaluator::build_resource`] drops those).
+    fn note_ref_inst(&mut self, inst: usize) {
+        if let Some(top) = self.refs.last_mut() {
             top.push(inst);
         }
     }
@@ -2276,6 +2342,50 @@ impl<'p> Evaluator<'p> {
 }
 
 // ----- helpers ------------------------------------------------------------------------------
+
+/// The span of `key`, quotes included, among the top-level keys of a valid JSON object text.
+fn json_key_span(text: &str, key: &str) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut i) = (0usize, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                let end = (i + 1).min(bytes.len());
+                let is_key = depth == 1 && text[end..].trim_start().starts_with(':');
+                if is_key && serde_json::from_str::<String>(&text[start..end]).is_ok_and(|k| k == key) {
+                    return Some((start, end));
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// An attribute's identity in the parsed source, for maps keyed by attribute.
+fn key_of(attr: &Attribute) -> usize {
+    attr as *const Attribute as usize
+}
+
+/// Finds whether an expression mentions any of `names` as an identifier.
+struct NameFinder<'n> {
+    names: &'n [&'n str],
+    found: bool,
+}
+
+impl Visit for NameFinder<'_> {
+    fn visit_ident(&mut self, ident: &hcl_edit::Decorated<hcl_edit::Ident>) {
+        self.found |= self.names.contains(&ident.as_str());
+    }
+}
 
 fn attr_expr<'a>(block: &'a Block, name: &str) -> Option<&'a Expression> {
     block.body.attributes().find(|a| a.key.as_str() == name).map(|a| &a.value)

@@ -286,9 +286,12 @@ impl<'a> Args<'a> {
 
 /// Checks the argument count against a parameter list such as `inputMap key default?`.
 fn arity(sig: &str, n: usize) -> Result<(), FnError> {
-    let params: Vec<&str> = sig.split(' ').collect();
-    let min = params.iter().filter(|p| !p.ends_with(['?', '*'])).count();
-    let max = if sig.ends_with(['*', '+']) { usize::MAX } else { params.len() };
+    let (count, min) =
+        sig.split(' ').fold((0, 0), |(count, min), p| (count + 1, min + usize::from(!p.ends_with(['?', '*']))));
+    let max = if sig.ends_with(['*', '+']) { usize::MAX } else { count };
+    if (min..=max).contains(&n) {
+        return Ok(());
+    }
     let (expects, shown) = match max {
         usize::MAX => (format!("at least {min}"), min),
         _ if max == min => (min.to_string(), min),
@@ -296,12 +299,10 @@ fn arity(sig: &str, n: usize) -> Result<(), FnError> {
     };
     let expects = format!("expects {expects} argument{}, got {n}", if shown == 1 { "" } else { "s" });
     if n < min {
-        let missing = params[n].trim_end_matches(['?', '*', '+']);
+        let missing = sig.split(' ').nth(n).unwrap_or_default().trim_end_matches(['?', '*', '+']);
         Err(FnError { message: format!("{expects}: missing \"{missing}\"."), arg: None })
-    } else if n > max {
-        Err(FnError { message: format!("{expects}."), arg: Some(max) })
     } else {
-        Ok(())
+        Err(FnError { message: format!("{expects}."), arg: Some(max) })
     }
 }
 

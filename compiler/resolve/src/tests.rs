@@ -217,3 +217,47 @@ environment "e" {
 "#);
     assert_eq!(d, vec![r#"schema::duplicate-name: the `for` expression makes key "c" twice"#], "{d:?}");
 }
+
+#[test]
+fn a_for_variable_does_not_reach_into_the_values_it_uses() {
+    let (r, d) = run(r#"
+variable "region" {
+  type = string
+  default = "eu-west-1"
+}
+locals {
+  inner = var.region
+  picked = [for var in ["q"] : local.inner]
+}
+environment "e" { owner = local.picked[0] }
+"#);
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(attr(&r, "environment.e", "owner"), Value::string("eu-west-1"));
+}
+
+#[test]
+fn an_attribute_alike_in_every_instance_keeps_each_instances_references() {
+    let (r, d) = run(r#"
+host "h" {
+  for_each = { a = "z1", b = "z2" }
+  instance_type = "m6i.large"
+  ami = "ami-1"
+  zone = each.value
+  subnet = host.h["a"].zone
+  tags = { peer = host.other.zone }
+}
+host "other" {
+  instance_type = "m6i.large"
+  ami = "ami-1"
+  zone = "z3"
+}
+"#);
+    assert!(d.is_empty(), "{d:?}");
+    let references = |address: &str| {
+        let res = r.resources.iter().find(|x| x.address.to_string() == address).unwrap();
+        res.references.iter().map(ToString::to_string).collect::<Vec<_>>()
+    };
+    assert_eq!(references(r#"host.h["a"]"#), vec!["host.other"]);
+    assert_eq!(references(r#"host.h["b"]"#), vec![r#"host.h["a"]"#, "host.other"]);
+    assert_eq!(attr(&r, r#"host.h["b"]"#, "subnet"), Value::string("z1"));
+}
