@@ -5,12 +5,14 @@
 //! - [`schema`]: the resource kinds, their attributes and nested blocks;
 //! - [`Model`]: the checked spec with placement decided;
 //! - [`ResourceGraph`]: the dependency graph every emitter and the apply engine walk;
-//! - [`Emitter`]: the interface of a build target.
+//! - [`Emitter`]: the interface of a build target;
+//! - [`par`]: items mapped on a few threads, results in order.
 
 mod address;
 mod emit;
 mod graph;
 mod model;
+pub mod par;
 pub mod schema;
 mod value;
 pub mod yaml;

@@ -22,7 +22,6 @@ use berth_model::yaml::Style;
 use berth_model::{EmitInput, Emitter, Model, OutputTree};
 use berth_plan::Resource;
 pub use resources::DEFAULT_ENDPOINT;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Where `daemon.json` goes on the host.
 pub const DAEMON_PATH: &str = "/etc/docker/daemon.json";
@@ -61,35 +60,16 @@ impl Emitter for DockerEmitter {
     fn emit(&self, input: EmitInput<'_>) -> (OutputTree, Diagnostics) {
         let model = input.model;
         let on_host = model.containers_by_host();
-        // Hosts are independent: render them on a few threads, then add the files and the
-        // diagnostics in host order, so the output does not depend on the scheduling.
-        let machine = || std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-        let threads = if self.threads == 0 { machine() } else { self.threads }.clamp(1, model.hosts.len().max(1));
-        let next = AtomicUsize::new(0);
-        let work = || {
-            let mut done = Vec::new();
-            let mut gzip = cloud_init::Gzip::new();
-            loop {
-                let h = next.fetch_add(1, Ordering::Relaxed);
-                if h >= model.hosts.len() {
-                    return done;
-                }
-                done.push((h, render_host(model, h, &on_host[h], &mut gzip)));
-            }
-        };
-        let mut rendered: Vec<(usize, HostFiles)> = if threads > 1 {
-            std::thread::scope(|scope| {
-                let workers: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
-                workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-            })
-        } else {
-            work()
-        };
-        rendered.sort_by_key(|(h, _)| *h);
+        // Hosts are independent: render them on a few threads (each with its own compressor),
+        // then add the files and the diagnostics in host order.
+        let hosts: Vec<usize> = (0..model.hosts.len()).collect();
+        let rendered = berth_model::par::map_with(hosts, self.threads, cloud_init::Gzip::new, |gzip, h| {
+            render_host(model, h, &on_host[h], gzip)
+        });
         let mut tree = OutputTree::new();
         let mut diags = Diagnostics::new();
-        for (h, files) in rendered {
-            let dir = &model.hosts[h].meta.name;
+        for (host, files) in model.hosts.iter().zip(rendered) {
+            let dir = &host.meta.name;
             tree.add(format!("{dir}/daemon.json"), files.daemon);
             tree.add(format!("{dir}/compose.yaml"), files.compose);
             tree.add(format!("{dir}/sysctl.d/90-berth.conf"), files.sysctl);

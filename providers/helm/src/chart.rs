@@ -105,16 +105,22 @@ struct File {
     template: bool,
 }
 
-/// Renders the chart of every cluster that runs something, and reports charts over Helm's
-/// release size limit.
-pub(crate) fn render_all(model: &Model, plan: &Plan, issued: &Issued, diags: &mut Diagnostics) -> OutputTree {
+/// Renders the chart of every cluster that runs something, the clusters on `threads` threads
+/// (0: what the machine offers), and reports charts over Helm's release size limit.
+pub(crate) fn render_all(
+    model: &Model,
+    plan: &Plan,
+    issued: &Issued,
+    threads: usize,
+    diags: &mut Diagnostics,
+) -> OutputTree {
     let mut tree = OutputTree::new();
-    for (c, cp) in plan.clusters.iter().enumerate() {
-        if cp.is_empty() {
-            continue;
-        }
+    let charted: Vec<usize> = (0..plan.clusters.len()).filter(|&c| !plan.clusters[c].is_empty()).collect();
+    let rendered =
+        berth_model::par::map(charted.clone(), threads, |c| render_cluster(model, c, &plan.clusters[c], issued));
+    for (c, files) in charted.into_iter().zip(rendered) {
+        let cp = &plan.clusters[c];
         let cluster = &model.clusters[c];
-        let files = render_cluster(model, c, cp, issued);
         let sizes: Vec<ChartFile<'_>> = files
             .iter()
             .map(|f| ChartFile { contents: &f.contents, template: f.template, inlined: f.secret })

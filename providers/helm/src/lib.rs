@@ -77,7 +77,7 @@ impl Emitter for HelmEmitter {
         let mut diags = Diagnostics::new();
         let plan = chart::Plan::new(input.model);
         let issued = tls::Issued::issue(input.model, plan.certificates(), self.now_unix, self.threads, &mut diags);
-        let tree = chart::render_all(input.model, &plan, &issued, &mut diags);
+        let tree = chart::render_all(input.model, &plan, &issued, self.threads, &mut diags);
         (tree, diags)
     }
 }

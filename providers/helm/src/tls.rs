@@ -110,20 +110,7 @@ impl Issued {
             let ca = cas[&cert.issuer].as_ref().expect("only certificates with a CA are signed");
             ca.sign(cert, now)
         };
-        let machine = || std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-        let threads = if threads == 0 { machine() } else { threads }.clamp(1, todo.len().max(1));
-        let signed: Vec<_> = if threads > 1 {
-            let chunk = todo.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                let workers: Vec<_> = todo
-                    .chunks(chunk)
-                    .map(|part| scope.spawn(move || part.iter().map(|&ci| sign(ci)).collect::<Vec<_>>()))
-                    .collect();
-                workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-            })
-        } else {
-            todo.iter().map(|&ci| sign(ci)).collect()
-        };
+        let signed = berth_model::par::map(todo.clone(), threads, sign);
         let mut files = BTreeMap::new();
         for (ci, result) in todo.into_iter().zip(signed) {
             let cert = &model.certificates[ci];
