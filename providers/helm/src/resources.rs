@@ -47,25 +47,25 @@ pub(crate) fn resources(model: &Model, now_unix: i64) -> Vec<Resource> {
         let cluster = &model.clusters[c];
         let base = cluster.meta.address.to_string();
         let templates: Vec<Template> = cluster_templates(model, c, cp, &placeholder);
-        let namespaces: Vec<&str> = templates
+        let namespaces: Vec<String> = templates
             .iter()
             .flat_map(|t| &t.objects)
             .filter(|o| o.manifest["kind"] == "Namespace")
-            .filter_map(|o| o.manifest["metadata"]["name"].as_str())
+            .filter_map(|o| o.manifest["metadata"]["name"].as_str().map(str::to_string))
             .collect();
-        for o in templates.iter().flat_map(|t| &t.objects) {
+        for o in templates.into_iter().flat_map(|t| t.objects) {
             let m = &o.manifest;
             let kind =
                 format!("{}/{}", m["apiVersion"].as_str().unwrap_or_default(), m["kind"].as_str().unwrap_or_default());
             let name = m["metadata"]["name"].as_str().unwrap_or_default();
-            let namespace = m["metadata"]["namespace"].as_str();
-            let address = match namespace {
+            let namespace = m["metadata"]["namespace"].as_str().map(str::to_string);
+            let address = match &namespace {
                 Some(ns) => format!("{base}:{kind}/{ns}/{name}"),
                 None => format!("{base}:{kind}/{name}"),
             };
             let mut attrs = Map::with_capacity(2);
             attrs.insert("cluster".into(), json!(cluster.context));
-            attrs.insert("manifest".into(), m.clone());
+            attrs.insert("manifest".into(), o.manifest);
             let mut r = Resource::new(address, ENGINE, &kind, attrs)
                 .replace_on(&["cluster"])
                 .in_environment(o.environment.map(|e| model.environments[e].meta.name.clone()));

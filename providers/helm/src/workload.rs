@@ -122,7 +122,14 @@ pub(crate) fn share_objects(model: &Model, share: &Share, cluster_labels: &BTree
     let name = s.meta.name.as_str();
     let labels = add_labels(cluster_labels, &[("app", name)]);
     let annotations = address_annotation(&s.meta.address.share(cluster.meta.name.as_str()).to_string());
-    let metadata = json!({"name": name, "namespace": s.namespace, "labels": labels, "annotations": annotations});
+    // Values go into their objects by move (or clone where reused): `json!` would copy each one
+    // through serde's serializer, most of the Kubernetes objects' cost in a fleet plan.
+    let metadata = object([
+        ("name", json!(name)),
+        ("namespace", json!(s.namespace)),
+        ("labels", labels.clone()),
+        ("annotations", Value::Object(annotations)),
+    ]);
     let selector = json!({"matchLabels": {"app": name}});
 
     let mut pod_annotations = Map::new();
@@ -180,44 +187,50 @@ pub(crate) fn share_objects(model: &Model, share: &Share, cluster_labels: &BTree
         app.insert("resources".into(), res);
     }
     if !mounts.is_empty() {
-        app.insert("volumeMounts".into(), json!(mounts));
+        app.insert("volumeMounts".into(), Value::Array(mounts));
     }
 
     let mut pod_spec = Map::new();
     pod_spec.insert("enableServiceLinks".into(), json!(false));
     if !init.is_empty() {
-        pod_spec.insert("initContainers".into(), json!(init));
+        pod_spec.insert("initContainers".into(), Value::Array(init));
     }
-    pod_spec.insert("containers".into(), json!([app]));
+    pod_spec.insert("containers".into(), Value::Array(vec![Value::Object(app)]));
     if !volumes.is_empty() {
-        pod_spec.insert("volumes".into(), json!(volumes));
+        pod_spec.insert("volumes".into(), Value::Array(volumes));
     }
     let mut template_meta = Map::new();
-    template_meta.insert("labels".into(), labels.clone());
+    template_meta.insert("labels".into(), labels);
     if !pod_annotations.is_empty() {
-        template_meta.insert("annotations".into(), json!(pod_annotations));
+        template_meta.insert("annotations".into(), Value::Object(pod_annotations));
     }
-    let template = json!({"metadata": template_meta, "spec": pod_spec});
+    let template = object([("metadata", Value::Object(template_meta)), ("spec", Value::Object(pod_spec))]);
 
     let workload = match s.workload {
-        Workload::StatefulSet => json!({
-            "apiVersion": "apps/v1",
-            "kind": "StatefulSet",
-            "metadata": metadata,
-            "spec": {
-                "replicas": share.replicas,
-                "serviceName": name,
-                "podManagementPolicy": if s.parallel { "Parallel" } else { "OrderedReady" },
-                "selector": selector,
-                "template": template,
-            },
-        }),
-        Workload::Deployment => json!({
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": metadata,
-            "spec": {"replicas": share.replicas, "selector": selector, "template": template},
-        }),
+        Workload::StatefulSet => object([
+            ("apiVersion", json!("apps/v1")),
+            ("kind", json!("StatefulSet")),
+            ("metadata", metadata.clone()),
+            (
+                "spec",
+                object([
+                    ("replicas", json!(share.replicas)),
+                    ("serviceName", json!(name)),
+                    ("podManagementPolicy", json!(if s.parallel { "Parallel" } else { "OrderedReady" })),
+                    ("selector", selector.clone()),
+                    ("template", template),
+                ]),
+            ),
+        ]),
+        Workload::Deployment => object([
+            ("apiVersion", json!("apps/v1")),
+            ("kind", json!("Deployment")),
+            ("metadata", metadata.clone()),
+            (
+                "spec",
+                object([("replicas", json!(share.replicas)), ("selector", selector.clone()), ("template", template)]),
+            ),
+        ]),
     };
     let mut objects = vec![workload];
 
@@ -234,17 +247,33 @@ pub(crate) fn share_objects(model: &Model, share: &Share, cluster_labels: &BTree
                 s.ports.iter().map(|(n, p)| json!({"name": n, "port": p, "targetPort": p})).collect(),
             );
         }
-        objects.push(json!({"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec}));
+        objects.push(object([
+            ("apiVersion", json!("v1")),
+            ("kind", json!("Service")),
+            ("metadata", metadata.clone()),
+            ("spec", Value::Object(spec)),
+        ]));
     }
     if let Some(budget) = s.disruption_budget {
-        objects.push(json!({
-            "apiVersion": "policy/v1",
-            "kind": "PodDisruptionBudget",
-            "metadata": metadata,
-            "spec": {"maxUnavailable": share_budget(budget, share.replicas, s.replicas), "selector": selector},
-        }));
+        objects.push(object([
+            ("apiVersion", json!("policy/v1")),
+            ("kind", json!("PodDisruptionBudget")),
+            ("metadata", metadata),
+            (
+                "spec",
+                object([
+                    ("maxUnavailable", json!(share_budget(budget, share.replicas, s.replicas))),
+                    ("selector", selector),
+                ]),
+            ),
+        ]));
     }
     objects
+}
+
+/// A JSON object of these entries, in this order, the values moved in.
+fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    Value::Object(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
 /// CPU and memory requests, memory also as the limit.
