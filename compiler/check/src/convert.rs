@@ -96,7 +96,7 @@ pub(crate) fn convert(resolved: Resolved, diags: &mut Diagnostics) -> Model {
     model.certificates.reserve_exact(count("certificate"));
     model.forwards.reserve_exact(count("forward"));
     model.environments.reserve_exact(count("environment"));
-    let mut cx = Cx { index: &index, diags };
+    let mut cx = Cx { index: &index, diags, placement: None };
     let Resolved { resources, outputs, .. } = resolved;
     for (r, accepted) in resources.into_iter().zip(accepted) {
         if !accepted {
@@ -163,6 +163,28 @@ fn body_references(body: &Body, out: &mut HashMap<usize, Arc<Reference>>) {
 struct Cx<'a> {
     index: &'a Index,
     diags: &'a mut Diagnostics,
+    /// The last service placement list converted: the resolver computes an attribute alike in
+    /// every instance once, so a fleet's services share one list naming every cluster, and it
+    /// is converted once, not once per service.
+    placement: Option<SharedList>,
+}
+
+/// A list of references converted, with the list (which keeps its identity) and what it
+/// became: the pointers of its references and the model indices they resolve to.
+struct SharedList {
+    list: Arc<Vec<Value>>,
+    pointers: HashSet<*const Reference>,
+    indices: Vec<usize>,
+}
+
+impl SharedList {
+    /// This list, if `value` is it (the same list, not an equal one).
+    fn of(&self, value: Option<&Value>) -> Option<&Self> {
+        match value {
+            Some(Value::List(list)) if Arc::ptr_eq(list, &self.list) => Some(self),
+            _ => None,
+        }
+    }
 }
 
 impl Cx<'_> {
@@ -180,17 +202,27 @@ impl Cx<'_> {
         // candidates are ordered by the placement edges of the shares actually placed.
         let mut not_ordering: Vec<&Arc<Reference>> = Vec::new();
         let placement = reader.blocks("placement").flat_map(|b| b.body.attrs.iter());
+        let mut known = None;
         for attr in reader.attr("wait_for").into_iter().chain(placement) {
+            let memo = self.placement.as_ref().and_then(|m| m.of(Some(&attr.value)));
+            if memo.is_some() {
+                known = memo;
+            }
             not_ordering.extend(attr.value.as_list().unwrap_or_default().iter().filter_map(|v| match v {
-                Value::Ref(r) => Some(r),
+                Value::Ref(r) if memo.is_none() => Some(r),
                 _ => None,
             }));
         }
         // The resolver shares one reference per object, so most are found by where they are
         // (a service's placement names every cluster of the fleet); the rest by address.
         let shared: HashSet<*const Reference> = not_ordering.iter().map(|r| Arc::as_ptr(r)).collect();
+        let known_addresses = || known.into_iter().flat_map(|m| m.list.iter()).filter_map(Value::as_ref);
         let ordering = |to: &&Arc<Reference>| {
-            !shared.contains(&Arc::as_ptr(to)) && !not_ordering.iter().any(|r| r.address == to.address)
+            let pointer = Arc::as_ptr(to);
+            !shared.contains(&pointer)
+                && !known.is_some_and(|m| m.pointers.contains(&pointer))
+                && !not_ordering.iter().any(|r| r.address == to.address)
+                && !known_addresses().any(|r| r.address == to.address)
         };
         let mut depends_on: Vec<Address> = references.iter().filter(ordering).map(|to| to.address.clone()).collect();
         for (a, span) in explicit {
@@ -482,10 +514,29 @@ impl Cx<'_> {
             Some("pinned") => ServiceStrategy::Pinned,
             _ => ServiceStrategy::Fill,
         };
-        let cluster_refs = if pb.is_some() { p.references("clusters", d) } else { Vec::new() };
         let counts = p.string_map("counts", d);
         let counts_span = p.span_of("counts");
-        let clusters: Vec<usize> = cluster_refs.iter().filter_map(|(a, s)| self.resolve(a, *s)).collect();
+        let list = p.attr("clusters").map(|a| &a.value);
+        let memo = self.placement.as_ref().and_then(|m| m.of(list));
+        let (cluster_refs, clusters) = match memo {
+            // The same list as the last service's: its references were checked then.
+            Some(m) if counts.is_empty() => (Vec::new(), m.indices.clone()),
+            _ => {
+                let cluster_refs = if pb.is_some() { p.references("clusters", d) } else { Vec::new() };
+                let clusters: Vec<usize> = cluster_refs.iter().filter_map(|(a, s)| self.resolve(a, *s)).collect();
+                if let Some(Value::List(list)) = list {
+                    let pointers = list
+                        .iter()
+                        .filter_map(|v| match v {
+                            Value::Ref(r) => Some(Arc::as_ptr(r)),
+                            _ => None,
+                        })
+                        .collect();
+                    self.placement = Some(SharedList { list: Arc::clone(list), pointers, indices: clusters.clone() });
+                }
+                (cluster_refs, clusters)
+            }
+        };
         if pb.is_some() && p.attr("clusters").is_some_and(|a| a.value.as_list().is_some_and(<[Value]>::is_empty)) {
             self.diags.push(
                 Diagnostic::error(&codes::PLACEMENT_STRATEGY, p.span_of("clusters"), "the placement names no cluster")

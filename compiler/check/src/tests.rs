@@ -177,3 +177,42 @@ fn fill_keeps_earlier_services_in_place_when_a_later_one_grows() {
     assert_eq!(shares_of(&before, 0), shares_of(&after, 0));
     assert_eq!(shares_of(&after, 1), vec![(0, 990), (1, 1000), (2, 510)]);
 }
+
+#[test]
+fn services_sharing_one_placement_list_each_get_its_clusters_and_no_ordering_on_them() {
+    let mut spec = two_services("fill", 10);
+    spec.push_str(
+        r#"
+issuer "ca" {
+  type = "ca"
+  common_name = "fleet CA"
+}
+certificate "c" {
+  dns_names = ["s.example"]
+  issuer = issuer.ca
+}
+service "s" {
+  for_each = { one = 10, two = 20, three = 30 }
+  replicas = each.value
+  image = "r/s:1"
+  certificate = certificate.c
+  placement { clusters = [cluster.b, cluster.c] }
+}
+service "t" {
+  replicas = 5
+  image = "r/t:1"
+  placement { clusters = [cluster.c] }
+}
+"#,
+    );
+    let (model, diags) = run(&spec);
+    assert!(diags.is_empty(), "{diags:?}");
+    let of = |name: &str| model.services.iter().find(|s| s.meta.address.to_string() == name).expect(name);
+    for name in [r#"service.s["one"]"#, r#"service.s["three"]"#, r#"service.s["two"]"#] {
+        assert_eq!(of(name).clusters, vec![1, 2], "{name}");
+        let depends_on: Vec<String> = of(name).meta.depends_on.iter().map(ToString::to_string).collect();
+        assert_eq!(depends_on, vec!["certificate.c"], "{name}");
+    }
+    assert_eq!(of("service.t").clusters, vec![2]);
+    assert_eq!(of("service.other").clusters, vec![0, 1, 2]);
+}
