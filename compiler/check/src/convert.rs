@@ -34,10 +34,11 @@ pub(crate) fn convert(resolved: Resolved, diags: &mut Diagnostics) -> Model {
     // Only what a reference names needs an index entry: in a fleet, few of the tens of
     // thousands of instances.
     let mut references: HashMap<usize, Arc<Reference>> = HashMap::default();
+    let mut lists = HashSet::default();
     let mut referred: HashSet<Address> = HashSet::default();
     for r in &resolved.resources {
         referred.extend(r.depends_on.iter().map(|(a, _)| a.resource()));
-        body_references(&r.body, &mut references);
+        body_references(&r.body, &mut references, &mut lists);
     }
     referred.extend(references.values().map(|r| r.address.clone()));
     let mut per_kind: BTreeMap<&str, usize> = BTreeMap::new();
@@ -140,23 +141,26 @@ pub(crate) fn convert(resolved: Resolved, diags: &mut Diagnostics) -> Model {
 }
 
 /// Adds every reference in a body's values, nested blocks included, by where it is (the
-/// resolver shares one per object).
-fn body_references(body: &Body, out: &mut HashMap<usize, Arc<Reference>>) {
-    fn walk(value: &Value, out: &mut HashMap<usize, Arc<Reference>>) {
+/// resolver shares one per object). A long list is walked once however many bodies hold it
+/// (`lists`: those seen), since the resolver shares a value alike in every instance.
+fn body_references(body: &Body, out: &mut HashMap<usize, Arc<Reference>>, lists: &mut HashSet<*const Vec<Value>>) {
+    fn walk(value: &Value, out: &mut HashMap<usize, Arc<Reference>>, lists: &mut HashSet<*const Vec<Value>>) {
         match value {
             Value::Ref(r) => {
                 out.entry(Arc::as_ptr(r) as usize).or_insert_with(|| Arc::clone(r));
             }
-            Value::List(items) => items.iter().for_each(|v| walk(v, out)),
-            Value::Object(entries) => entries.values().for_each(|v| walk(v, out)),
+            Value::List(items) if items.len() <= 8 || lists.insert(Arc::as_ptr(items)) => {
+                items.iter().for_each(|v| walk(v, out, lists));
+            }
+            Value::Object(entries) => entries.values().for_each(|v| walk(v, out, lists)),
             _ => {}
         }
     }
     for attr in &body.attrs {
-        walk(&attr.value, out);
+        walk(&attr.value, out, lists);
     }
     for block in &body.blocks {
-        body_references(&block.body, out);
+        body_references(&block.body, out, lists);
     }
 }
 
