@@ -529,13 +529,7 @@ impl Cx<'_> {
                 let cluster_refs = if pb.is_some() { p.references("clusters", d) } else { Vec::new() };
                 let clusters: Vec<usize> = cluster_refs.iter().filter_map(|(a, s)| self.resolve(a, *s)).collect();
                 if let Some(Value::List(list)) = list {
-                    let pointers = list
-                        .iter()
-                        .filter_map(|v| match v {
-                            Value::Ref(r) => Some(Arc::as_ptr(r)),
-                            _ => None,
-                        })
-                        .collect();
+                    let pointers = list.iter().filter_map(Value::as_ref).map(std::ptr::from_ref).collect();
                     self.placement = Some(SharedList { list: Arc::clone(list), pointers, indices: clusters.clone() });
                 }
                 (cluster_refs, clusters)

@@ -132,8 +132,8 @@ impl BlockSchema {
     {
         self.attrs
             .iter()
-            .find(|a| same_name(a.name, name))
-            .or_else(|| if self.is_resource() { META_ATTRS.iter().find(|a| same_name(a.name, name)) } else { None })
+            .find(|a| a.name == name)
+            .or_else(|| if self.is_resource() { META_ATTRS.iter().find(|a| a.name == name) } else { None })
     }
 
     /// The nested block type of this name.
@@ -141,7 +141,7 @@ impl BlockSchema {
     where
         Self: 'static,
     {
-        self.blocks.iter().find(|b| same_name(b.name, name))
+        self.blocks.iter().find(|b| b.name == name)
     }
 
     /// True for top-level resource kinds (as opposed to nested blocks).
@@ -169,13 +169,6 @@ pub fn resource(kind: &str) -> Option<&'static BlockSchema> {
 
 /// The block types the resolver handles itself, beside the resources.
 pub const LANGUAGE_BLOCKS: &[&str] = &["variable", "locals", "output", "module"];
-
-/// `a == b` for the short names of a schema, compared in place: the check stage looks up an
-/// attribute for every read, and a call into `memcmp` per candidate of equal length was most
-/// of that.
-fn same_name(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
-}
 
 /// Arguments every resource block takes, handled by the resolver.
 pub static META_ATTRS: &[AttrSchema] = &[
