@@ -117,8 +117,8 @@ pub(crate) fn render_all(
     let mut tree = OutputTree::new();
     let charted: Vec<usize> = (0..plan.clusters.len()).filter(|&c| !plan.clusters[c].is_empty()).collect();
     let rendered =
-        berth_model::par::map(charted.clone(), threads, |c| render_cluster(model, c, &plan.clusters[c], issued));
-    for (c, files) in charted.into_iter().zip(rendered) {
+        berth_model::par::map(charted, threads, |c| (c, render_cluster(model, c, &plan.clusters[c], issued)));
+    for (c, files) in rendered {
         let cp = &plan.clusters[c];
         let cluster = &model.clusters[c];
         let sizes: Vec<ChartFile<'_>> = files

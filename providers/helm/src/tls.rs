@@ -105,14 +105,13 @@ impl Issued {
                 todo.push(ci);
             }
         }
-        let sign = &|ci: usize| {
+        let signed = berth_model::par::map(todo, threads, |ci| {
             let cert = &model.certificates[ci];
             let ca = cas[&cert.issuer].as_ref().expect("only certificates with a CA are signed");
-            ca.sign(cert, now)
-        };
-        let signed = berth_model::par::map(todo.clone(), threads, sign);
+            (ci, ca.sign(cert, now))
+        });
         let mut files = BTreeMap::new();
-        for (ci, result) in todo.into_iter().zip(signed) {
+        for (ci, result) in signed {
             let cert = &model.certificates[ci];
             match result {
                 Ok(f) => {
