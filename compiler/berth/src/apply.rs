@@ -555,7 +555,7 @@ fn desired(c: &Compiled, narrow: &Narrow, secrets: bool) -> Option<Wanted> {
     let environments = model
         .environments
         .iter()
-        .map(|e| Environment { name: e.meta.name.clone(), expires_unix: e.expires_unix, ttl_secs: e.ttl_secs })
+        .map(|e| Environment { name: e.meta.name.to_string(), expires_unix: e.expires_unix, ttl_secs: e.ttl_secs })
         .collect();
     let redactor = berth_plan::Redactor::new(c.sensitive.iter().map(String::as_str));
     for r in &mut resources {

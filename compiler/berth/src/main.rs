@@ -10,6 +10,7 @@ mod report;
 
 use berth_diag::{Diagnostic, Diagnostics, Sources, codes};
 use berth_model::{EmitInput, Emitter, Model, OutputTree, ResourceGraph};
+use berth_resolve::Resolving;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use report::DiagFormat;
 use std::io::{IsTerminal, Write};
@@ -393,6 +394,10 @@ fn image(command: ImageCommand, format: DiagFormat) -> Result<ExitCode, String> 
     Ok(code)
 }
 
+/// How many resolved items go to the checker at a time: enough to make handing over cheap,
+/// few enough that the checker starts at once.
+const BATCH: usize = 256;
+
 /// Runs parse, resolve, check and graph; later stages run only on what earlier ones accepted.
 fn compile(spec: &SpecArgs) -> Compiled {
     let mut sources = Sources::new();
@@ -430,15 +435,50 @@ fn compile(spec: &SpecArgs) -> Compiled {
         None => jiff::Timestamp::now().as_second(),
     };
     let timer = Timer::from_env();
-    let (resolved, d) = berth_resolve::resolve(&loader::FsLoader, &mut sources, &spec.spec, &inputs);
-    timer.lap("parse + resolve");
+    // The checker converts each resource instance on a thread of its own as soon as the
+    // resolver hands it on: the two stages overlap, and no stage holds every instance at once.
+    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Resolving>>(4);
+    let checking = std::thread::Builder::new().name("check".into()).spawn(move || {
+        let mut checker = berth_check::Checker::default();
+        for item in receive.into_iter().flatten() {
+            checker.add(item);
+        }
+        checker
+    });
+    let (resolved, d, checker) = match checking {
+        Ok(checking) => {
+            let mut batch = Vec::with_capacity(BATCH);
+            let (resolved, d) =
+                berth_resolve::resolve_into(&loader::FsLoader, &mut sources, &spec.spec, &inputs, &mut |item| {
+                    batch.push(item);
+                    if batch.len() == BATCH {
+                        // Only a checker that panicked stops receiving; joining it says so.
+                        let _ = send.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                    }
+                });
+            let _ = send.send(batch);
+            drop(send);
+            let checker = checking.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (resolved, d, checker)
+        }
+        // Without a second thread, the same work one after the other.
+        Err(_) => {
+            let mut checker = berth_check::Checker::default();
+            let (resolved, d) =
+                berth_resolve::resolve_into(&loader::FsLoader, &mut sources, &spec.spec, &inputs, &mut |item| {
+                    checker.add(item);
+                });
+            (resolved, d, checker)
+        }
+    };
+    timer.lap("resolve + convert");
     diags.extend(d);
     let Some(resolved) = resolved else {
         return Compiled { sources, model: None, graph: None, diags, sensitive: Vec::new(), now_unix };
     };
     let sensitive = resolved.sensitive_values.clone();
-    let (model, d) = berth_check::check(resolved, berth_check::CheckContext { now_unix });
-    timer.lap("check");
+    let (model, d) = checker.finish(resolved.outputs, berth_check::CheckContext { now_unix });
+    timer.lap("place + capacity");
     diags.extend(d);
     let (graph, d) = berth_graph::build(&model);
     timer.lap("graph");

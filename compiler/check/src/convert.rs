@@ -5,15 +5,19 @@ use crate::read::{Reader, port_of};
 use berth_diag::{Diagnostic, Diagnostics, Span, codes, did_you_mean};
 use berth_model::schema::{self, BlockSchema};
 use berth_model::*;
-use berth_resolve::{Body, Resolved, Resource};
+use berth_resolve::{Body, ResolvedOutput, Resource};
 use berth_stdlib::catalogue;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
-/// Model indices of the resources something refers to, for resolving references.
+/// Model indices of the resources received so far, for resolving references.
+#[derive(Default)]
 struct Index {
-    by_address: HashMap<Address, usize>,
+    /// Every resource address received, with its model index (`None` for one left out
+    /// because its name was taken).
+    by_address: HashMap<Arc<Address>, Option<usize>>,
     /// The same, by where the address of a reference in the spec is: the resolver shares one
     /// reference per object, so the fleet's hundreds of thousands of references to its
     /// clusters each cost a pointer lookup, not hashing an address. Each entry holds its
@@ -24,94 +28,192 @@ struct Index {
 impl Index {
     fn get(&self, address: &Address) -> Option<usize> {
         let location = std::ptr::from_ref(address) as usize;
-        self.by_location.get(&location).map(|(_, i)| *i).or_else(|| self.by_address.get(address).copied())
+        match self.by_location.get(&location) {
+            Some((_, i)) => Some(*i),
+            None => self.by_address.get(address).copied().flatten(),
+        }
+    }
+
+    fn received(&self, address: &Address) -> bool {
+        self.by_address.contains_key(address)
+    }
+
+    /// Adds every reference in a body's values, nested blocks included, by where it is. A
+    /// long list is walked once however many bodies hold it (`lists`: those seen), since the
+    /// resolver shares a value alike in every instance.
+    fn add_locations(&mut self, body: &Body, lists: &mut HashSet<usize>) {
+        fn walk(index: &mut Index, value: &Value, lists: &mut HashSet<usize>) {
+            match value {
+                Value::Ref(r) => {
+                    let location = std::ptr::from_ref(&r.address) as usize;
+                    if !index.by_location.contains_key(&location)
+                        && let Some(&Some(i)) = index.by_address.get(&r.address)
+                    {
+                        index.by_location.insert(location, (Arc::clone(r), i));
+                    }
+                }
+                Value::List(items) if items.len() <= 8 || lists.insert(Arc::as_ptr(items) as usize) => {
+                    items.iter().for_each(|v| walk(index, v, lists));
+                }
+                Value::Object(entries) => entries.values().for_each(|v| walk(index, v, lists)),
+                _ => {}
+            }
+        }
+        for attr in &body.attrs {
+            walk(self, &attr.value, lists);
+        }
+        for block in &body.blocks {
+            self.add_locations(&block.body, lists);
+        }
     }
 }
 
-/// Converts the resolved spec, consuming it: each instance's body is dropped once converted,
-/// and its address and name move into the model, so the two are never whole at once.
-pub(crate) fn convert(resolved: Resolved, diags: &mut Diagnostics) -> Model {
-    // Only what a reference names needs an index entry: in a fleet, few of the tens of
-    // thousands of instances.
-    let mut references: HashMap<usize, Arc<Reference>> = HashMap::default();
-    let mut lists = HashSet::default();
-    let mut referred: HashSet<Address> = HashSet::default();
-    for r in &resolved.resources {
-        referred.extend(r.depends_on.iter().map(|(a, _)| a.resource()));
-        body_references(&r.body, &mut references, &mut lists);
+/// A resource received and not yet converted: it waits until every resource it refers to
+/// has been received, so that references declared ahead of their objects resolve.
+struct Pending {
+    schema: &'static BlockSchema,
+    address: Arc<Address>,
+    name: ArcStr,
+    span: Span,
+    body: Body,
+    references: Vec<Arc<Reference>>,
+    depends_on: Vec<(Address, Span)>,
+    /// False when its name was taken: reported, and left out of the model.
+    accepted: bool,
+    /// How many of its references have been received (they are received in order).
+    received: usize,
+}
+
+impl Pending {
+    /// True once everything it refers to has been received; remembers how far it got.
+    fn ready(&mut self, index: &Index) -> bool {
+        while let Some(r) = self.references.get(self.received) {
+            if !index.received(&r.address) {
+                return false;
+            }
+            self.received += 1;
+        }
+        self.depends_on.iter().all(|(a, _)| index.received(&a.resource()))
     }
-    referred.extend(references.values().map(|r| r.address.clone()));
-    let mut per_kind: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut by_address = HashMap::default();
-    let mut names: HashMap<(&str, &str), Span> = HashMap::default();
-    names.reserve(resolved.resources.len());
-    let mut accepted = Vec::with_capacity(resolved.resources.len());
-    for r in &resolved.resources {
-        if let Err(message) = formats::dns_label(&r.name) {
-            diags.push(
-                Diagnostic::error(&codes::SCHEMA_NAME, r.span, format!("{} has an invalid name: {message}", r.address))
+}
+
+/// Converts resource instances into the model as the resolver hands them on, consuming them:
+/// each instance's body is dropped once converted, and its address and name move into the
+/// model. Instances are converted in the order received; one that refers to a resource not
+/// yet received waits for it (and those after it wait their turn).
+#[derive(Default)]
+pub(crate) struct Converter {
+    model: Model,
+    diags: Diagnostics,
+    index: Index,
+    names: HashMap<(&'static str, ArcStr), Span>,
+    /// Model indices handed out per kind, and instances announced per kind (to size the
+    /// model's vectors once).
+    counts: HashMap<&'static str, (usize, usize)>,
+    pending: VecDeque<Pending>,
+    /// Lists whose references are in the index already.
+    lists: HashSet<usize>,
+    /// See [`Cx::placement`].
+    placement: Option<SharedList>,
+}
+
+impl Converter {
+    /// Sizes the model for `instances` more resources of a kind.
+    pub(crate) fn expect(&mut self, schema: &'static BlockSchema, instances: usize) {
+        let announced = {
+            let entry = self.counts.entry(schema.name).or_default();
+            entry.1 += instances;
+            entry.1
+        };
+        let m = &mut self.model;
+        let room = |len: usize| announced.saturating_sub(len);
+        match schema.name {
+            "host" => m.hosts.reserve_exact(room(m.hosts.len())),
+            "container" => m.containers.reserve_exact(room(m.containers.len())),
+            "cluster" => m.clusters.reserve_exact(room(m.clusters.len())),
+            "service" => m.services.reserve_exact(room(m.services.len())),
+            "release" => m.releases.reserve_exact(room(m.releases.len())),
+            "image" => m.images.reserve_exact(room(m.images.len())),
+            "issuer" => m.issuers.reserve_exact(room(m.issuers.len())),
+            "certificate" => m.certificates.reserve_exact(room(m.certificates.len())),
+            "forward" => m.forwards.reserve_exact(room(m.forwards.len())),
+            "environment" => m.environments.reserve_exact(room(m.environments.len())),
+            _ => {}
+        }
+    }
+
+    /// Receives the next resource instance; converts it and those before it once what they
+    /// refer to has been received.
+    pub(crate) fn add(&mut self, resource: Resource) {
+        let Resource { schema, address, name, span, body, references, depends_on } = resource;
+        let address = Arc::new(address);
+        let accepted = self.accept(schema, &address, &name, span);
+        let index = accepted.then(|| {
+            let entry = self.counts.entry(schema.name).or_default();
+            entry.0 += 1;
+            entry.0 - 1
+        });
+        self.index.by_address.insert(Arc::clone(&address), index);
+        self.pending.push_back(Pending {
+            schema,
+            address,
+            name,
+            span,
+            body,
+            references,
+            depends_on,
+            accepted,
+            received: 0,
+        });
+        while let Some(next) = self.pending.front_mut() {
+            if !next.ready(&self.index) {
+                break;
+            }
+            let next = self.pending.pop_front().expect("a resource is pending");
+            self.convert(next);
+        }
+    }
+
+    /// Checks a resource's name: a DNS label, and not taken by another of its kind.
+    fn accept(&mut self, schema: &'static BlockSchema, address: &Address, name: &ArcStr, span: Span) -> bool {
+        if let Err(message) = formats::dns_label(name) {
+            self.diags.push(
+                Diagnostic::error(&codes::SCHEMA_NAME, span, format!("{address} has an invalid name: {message}"))
                     .with_label("this name")
                     .with_help("rename it, or set `name` to a DNS label"),
             );
         }
-        if let Some(first) = names.insert((r.schema.name, r.name.as_str()), r.span) {
-            diags.push(
-                Diagnostic::error(
-                    &codes::SCHEMA_DUPLICATE_NAME,
-                    r.span,
-                    format!("two {}s are named {:?}", r.schema.name, r.name),
-                )
+        let first = match self.names.entry((schema.name, name.clone())) {
+            Entry::Occupied(first) => *first.get(),
+            Entry::Vacant(slot) => {
+                slot.insert(span);
+                return true;
+            }
+        };
+        self.diags.push(
+            Diagnostic::error(&codes::SCHEMA_DUPLICATE_NAME, span, format!("two {}s are named {name:?}", schema.name))
                 .with_label("second one")
                 .with_note(first, "first one")
                 .with_help("names are unique per kind after for_each and count; rename one"),
-            );
-            accepted.push(false);
-            continue;
-        }
-        let n = per_kind.entry(r.schema.name).or_default();
-        if referred.contains(&r.address) {
-            by_address.insert(r.address.clone(), *n);
-        }
-        *n += 1;
-        accepted.push(true);
-    }
-    drop(names);
-    drop(referred);
-    let by_location = references
-        .into_values()
-        .filter_map(|r| {
-            let i = *by_address.get(&r.address)?;
-            Some((std::ptr::from_ref(&r.address) as usize, (r, i)))
-        })
-        .collect();
-    let index = Index { by_address, by_location };
-    let mut model = Model::default();
-    let count = |kind: &str| per_kind.get(kind).copied().unwrap_or(0);
-    model.hosts.reserve_exact(count("host"));
-    model.containers.reserve_exact(count("container"));
-    model.clusters.reserve_exact(count("cluster"));
-    model.services.reserve_exact(count("service"));
-    model.releases.reserve_exact(count("release"));
-    model.images.reserve_exact(count("image"));
-    model.issuers.reserve_exact(count("issuer"));
-    model.certificates.reserve_exact(count("certificate"));
-    model.forwards.reserve_exact(count("forward"));
-    model.environments.reserve_exact(count("environment"));
-    let mut cx = Cx { index: &index, diags, placement: None };
-    let Resolved { resources, outputs, .. } = resolved;
-    for (r, accepted) in resources.into_iter().zip(accepted) {
-        if !accepted {
-            continue;
-        }
-        let Resource { schema, address, name, span, body, references, depends_on } = r;
-        let reader = Reader::new(&body, schema, span, cx.diags);
-        let meta = cx.meta(
-            Meta { address: Arc::new(address), name, span, environment: None, depends_on: Vec::new() },
-            &reader,
-            &references,
-            &depends_on,
         );
-        match schema.name {
+        false
+    }
+
+    fn convert(&mut self, r: Pending) {
+        if !r.accepted {
+            return;
+        }
+        self.index.add_locations(&r.body, &mut self.lists);
+        let reader = Reader::new(&r.body, r.schema, r.span, &mut self.diags);
+        let mut cx = Cx { index: &self.index, diags: &mut self.diags, placement: self.placement.take() };
+        let meta = cx.meta(
+            Meta { address: r.address, name: r.name, span: r.span, environment: None, depends_on: Vec::new() },
+            &reader,
+            &r.references,
+            &r.depends_on,
+        );
+        let model = &mut self.model;
+        match r.schema.name {
             "host" => model.hosts.push(cx.host(&reader, meta)),
             "container" => model.containers.push(cx.container(&reader, meta)),
             "cluster" => model.clusters.push(cx.cluster(&reader, meta)),
@@ -124,43 +226,29 @@ pub(crate) fn convert(resolved: Resolved, diags: &mut Diagnostics) -> Model {
             "environment" => model.environments.push(cx.environment(&reader, meta)),
             other => unreachable!("resource kind {other} has no conversion"),
         }
+        self.placement = cx.placement;
     }
-    for f in &mut model.forwards {
-        if f.target_port == 0 {
-            f.target_port = match f.target {
-                ForwardTarget::Service(s) => {
-                    model.services.get(s).and_then(|s| s.ports.values().next().copied()).unwrap_or(f.port)
-                }
-                ForwardTarget::Container(_) => f.port,
-            };
-        }
-    }
-    model.outputs =
-        outputs.into_iter().map(|o| Output { name: o.name, value: o.value, sensitive: o.sensitive }).collect();
-    model
-}
 
-/// Adds every reference in a body's values, nested blocks included, by where it is (the
-/// resolver shares one per object). A long list is walked once however many bodies hold it
-/// (`lists`: those seen), since the resolver shares a value alike in every instance.
-fn body_references(body: &Body, out: &mut HashMap<usize, Arc<Reference>>, lists: &mut HashSet<*const Vec<Value>>) {
-    fn walk(value: &Value, out: &mut HashMap<usize, Arc<Reference>>, lists: &mut HashSet<*const Vec<Value>>) {
-        match value {
-            Value::Ref(r) => {
-                out.entry(Arc::as_ptr(r) as usize).or_insert_with(|| Arc::clone(r));
-            }
-            Value::List(items) if items.len() <= 8 || lists.insert(Arc::as_ptr(items)) => {
-                items.iter().for_each(|v| walk(v, out, lists));
-            }
-            Value::Object(entries) => entries.values().for_each(|v| walk(v, out, lists)),
-            _ => {}
+    /// Converts what still waits (it refers to something never received, which is
+    /// reported), and completes the model with the root module's outputs.
+    pub(crate) fn finish(mut self, outputs: Vec<ResolvedOutput>) -> (Model, Diagnostics) {
+        while let Some(next) = self.pending.pop_front() {
+            self.convert(next);
         }
-    }
-    for attr in &body.attrs {
-        walk(&attr.value, out, lists);
-    }
-    for block in &body.blocks {
-        body_references(&block.body, out, lists);
+        let mut model = self.model;
+        for f in &mut model.forwards {
+            if f.target_port == 0 {
+                f.target_port = match f.target {
+                    ForwardTarget::Service(s) => {
+                        model.services.get(s).and_then(|s| s.ports.values().next().copied()).unwrap_or(f.port)
+                    }
+                    ForwardTarget::Container(_) => f.port,
+                };
+            }
+        }
+        model.outputs =
+            outputs.into_iter().map(|o| Output { name: o.name, value: o.value, sensitive: o.sensitive }).collect();
+        (model, self.diags)
     }
 }
 
@@ -177,7 +265,8 @@ struct Cx<'a> {
 /// became: the pointers of its references and the model indices they resolve to.
 struct SharedList {
     list: Arc<Vec<Value>>,
-    pointers: HashSet<*const Reference>,
+    /// Where its references are.
+    pointers: HashSet<usize>,
     indices: Vec<usize>,
 }
 
@@ -219,10 +308,10 @@ impl Cx<'_> {
         }
         // The resolver shares one reference per object, so most are found by where they are
         // (a service's placement names every cluster of the fleet); the rest by address.
-        let shared: HashSet<*const Reference> = not_ordering.iter().map(|r| Arc::as_ptr(r)).collect();
+        let shared: HashSet<usize> = not_ordering.iter().map(|r| Arc::as_ptr(r) as usize).collect();
         let known_addresses = || known.into_iter().flat_map(|m| m.list.iter()).filter_map(Value::as_ref);
         let ordering = |to: &&Arc<Reference>| {
-            let pointer = Arc::as_ptr(to);
+            let pointer = Arc::as_ptr(to) as usize;
             !shared.contains(&pointer)
                 && !known.is_some_and(|m| m.pointers.contains(&pointer))
                 && !not_ordering.iter().any(|r| r.address == to.address)
@@ -436,7 +525,7 @@ impl Cx<'_> {
             }
         });
         Cluster {
-            context: rd.string("context", d).unwrap_or_else(|| meta.name.clone()),
+            context: rd.string("context", d).unwrap_or_else(|| meta.name.to_string()),
             meta,
             provider: rd.string("provider", d).unwrap_or_default(),
             version: rd.string("version", d).unwrap_or_default(),
@@ -461,7 +550,7 @@ impl Cx<'_> {
                 Some(map) => {
                     for (i, (name, v)) in map.iter().enumerate() {
                         if let Some(p) = port_of(v, attr.element_span(i), "ports", d) {
-                            ports.insert(name.clone(), p);
+                            ports.insert(name.to_string(), p);
                         }
                     }
                 }
@@ -529,7 +618,8 @@ impl Cx<'_> {
                 let cluster_refs = if pb.is_some() { p.references("clusters", d) } else { Vec::new() };
                 let clusters: Vec<usize> = cluster_refs.iter().filter_map(|(a, s)| self.resolve(a, *s)).collect();
                 if let Some(Value::List(list)) = list {
-                    let pointers = list.iter().filter_map(Value::as_ref).map(std::ptr::from_ref).collect();
+                    let pointers =
+                        list.iter().filter_map(Value::as_ref).map(|r| std::ptr::from_ref(r) as usize).collect();
                     self.placement = Some(SharedList { list: Arc::clone(list), pointers, indices: clusters.clone() });
                 }
                 (cluster_refs, clusters)

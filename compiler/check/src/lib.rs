@@ -13,7 +13,8 @@ mod read;
 
 use berth_diag::Diagnostics;
 use berth_model::Model;
-use berth_resolve::Resolved;
+use berth_model::schema::BlockSchema;
+use berth_resolve::{Resolved, ResolvedOutput, Resolving};
 
 /// What the checks need besides the spec.
 #[derive(Debug, Clone, Copy)]
@@ -25,11 +26,48 @@ pub struct CheckContext {
 /// Checks a resolved spec and builds its model, consuming the spec as it goes. The model is
 /// complete where the spec was valid; with errors, parts of it may be missing.
 pub fn check(resolved: Resolved, cx: CheckContext) -> (Model, Diagnostics) {
-    let mut diags = Diagnostics::new();
-    let mut model = convert::convert(resolved, &mut diags);
-    place::place(&mut model, &mut diags);
-    capacity::check(&model, cx, &mut diags);
-    (model, diags)
+    let mut checker = Checker::default();
+    let mut kinds: Vec<(&'static BlockSchema, usize)> = Vec::new();
+    for r in &resolved.resources {
+        match kinds.iter_mut().find(|(schema, _)| std::ptr::eq(*schema, r.schema)) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((r.schema, 1)),
+        }
+    }
+    for (schema, instances) in kinds {
+        checker.add(Resolving::Declaration { schema, instances });
+    }
+    for resource in resolved.resources {
+        checker.add(Resolving::Resource(resource));
+    }
+    checker.finish(resolved.outputs, cx)
+}
+
+/// [`check`] fed as the resolver goes ([`berth_resolve::resolve_into`]), perhaps on another
+/// thread: each instance is converted as soon as what it refers to has arrived, and the checks
+/// of the whole model run at the end. The model is the same as [`check`]'s.
+#[derive(Default)]
+pub struct Checker {
+    converter: convert::Converter,
+}
+
+impl Checker {
+    /// Takes what the resolver hands on next.
+    pub fn add(&mut self, item: Resolving) {
+        match item {
+            Resolving::Declaration { schema, instances } => self.converter.expect(schema, instances),
+            Resolving::Resource(resource) => self.converter.add(resource),
+        }
+    }
+
+    /// Completes the model with the root module's outputs once the resolver is done, and runs
+    /// the checks of the whole model: placement and capacity.
+    pub fn finish(self, outputs: Vec<ResolvedOutput>, cx: CheckContext) -> (Model, Diagnostics) {
+        let (mut model, mut diags) = self.converter.finish(outputs);
+        place::place(&mut model, &mut diags);
+        capacity::check(&model, cx, &mut diags);
+        (model, diags)
+    }
 }
 
 #[cfg(test)]
@@ -45,7 +83,7 @@ pub fn placement_report(model: &berth_model::Model) -> String {
         .map(|(i, s)| {
             let shares: serde_json::Map<String, serde_json::Value> = model
                 .shares_of(i)
-                .map(|sh| (model.clusters[sh.cluster].meta.name.clone(), serde_json::json!(sh.replicas)))
+                .map(|sh| (model.clusters[sh.cluster].meta.name.to_string(), serde_json::json!(sh.replicas)))
                 .collect();
             serde_json::json!({"service": s.meta.address.to_string(), "replicas": s.replicas, "shares": shares})
         })

@@ -306,10 +306,10 @@ impl<'a> Reader<'a> {
         for (k, item) in entries {
             match item {
                 Value::String(s) => {
-                    out.insert(k.clone(), String::from(&**s));
+                    out.insert(k.to_string(), String::from(&**s));
                 }
                 Value::Number(_) | Value::Bool(_) => {
-                    out.insert(k.clone(), item.to_string());
+                    out.insert(k.to_string(), item.to_string());
                 }
                 Value::Null => {}
                 other => diags.push(

@@ -216,3 +216,74 @@ service "t" {
     assert_eq!(of("service.t").clusters, vec![2]);
     assert_eq!(of("service.other").clusters, vec![0, 1, 2]);
 }
+
+/// Resolves and checks as the CLI does: each instance handed to the checker as the resolver
+/// evaluates it.
+fn run_streamed(spec: &str) -> (berth_model::Model, Vec<String>) {
+    let loader = MemoryLoader { files: vec![("spec.hcl".into(), spec.into())] };
+    let mut sources = Sources::new();
+    let mut checker = crate::Checker::default();
+    let (resolved, mut diags) =
+        berth_resolve::resolve_into(&loader, &mut sources, "spec.hcl", &Inputs::default(), &mut |item| {
+            checker.add(item);
+        });
+    let (model, more) = checker.finish(resolved.expect("resolved").outputs, CheckContext { now_unix: 0 });
+    diags.extend(more);
+    (model, diags.sorted().iter().map(|d| format!("{}: {}", d.code.name, d.message)).collect())
+}
+
+#[test]
+fn references_to_objects_declared_later_resolve_and_a_taken_name_keeps_indices_in_order() {
+    let cluster = |name: &str| {
+        format!(
+            r#"
+cluster "{name}" {{
+  version = "1.31"
+  region = "eu-west-1"
+  subnets = ["s"]
+  max_pods = 100
+  node_pool "p" {{
+    instance_type = "m6i.8xlarge"
+    min = 10
+    max = 10
+  }}
+}}
+"#
+        )
+    };
+    let spec = format!(
+        r#"
+service "first" {{
+  replicas = 10
+  image = "r/x:1"
+  wait_for = [service.second]
+  placement {{ clusters = [cluster.b, cluster.a] }}
+}}
+service "dup" {{
+  name = "first"
+  replicas = 1
+  image = "r/x:1"
+  placement {{ clusters = [cluster.a] }}
+}}
+{a}
+service "second" {{
+  replicas = 5
+  image = "r/y:1"
+  placement {{ clusters = [cluster.b] }}
+}}
+{b}
+"#,
+        a = cluster("a"),
+        b = cluster("b"),
+    );
+    for (model, diags) in [run(&spec), run_streamed(&spec)] {
+        assert_eq!(diags, vec![r#"schema::duplicate-name: two services are named "first""#], "{diags:?}");
+        let services: Vec<String> = model.services.iter().map(|s| s.meta.address.to_string()).collect();
+        assert_eq!(services, vec!["service.first", "service.second"]);
+        assert_eq!(model.services[0].clusters, vec![1, 0]);
+        assert_eq!(model.services[0].wait_for, vec![1]);
+        assert_eq!(model.services[1].clusters, vec![1]);
+        let clusters: Vec<&str> = model.clusters.iter().map(|c| c.meta.name.as_str()).collect();
+        assert_eq!(clusters, vec!["a", "b"]);
+    }
+}

@@ -116,6 +116,11 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    /// True if its span or one of its notes is in `file`.
+    pub fn points_into(&self, file: FileId) -> bool {
+        self.span.is_some_and(|s| s.file == file) || self.notes.iter().any(|n| n.span.file == file)
+    }
 }
 
 /// The diagnostics of a run, in the order they were found.

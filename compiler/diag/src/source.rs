@@ -126,6 +126,14 @@ impl Sources {
         id
     }
 
+    /// Drops a file's text, which no message will point into any more: a fleet's variable
+    /// file runs to megabytes, and is read once. Its name stays.
+    pub fn release(&mut self, id: FileId) {
+        let file = &mut self.files[id.index()];
+        file.text = Arc::from("");
+        file.line_starts = OnceLock::new();
+    }
+
     /// The file with this id.
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.index()]

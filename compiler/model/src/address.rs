@@ -2,6 +2,7 @@
 //! syntax (`host.dh000`, `module.db.service.mongo["a"]`, `cluster.c000.node_pool.np00`,
 //! `service.api[c001]`). Diagnostics, graph nodes, plan lines and file names all use them.
 
+use arcstr::ArcStr;
 use serde::{Serialize, Serializer};
 use std::fmt;
 
@@ -9,7 +10,7 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Key {
     /// A `for_each` key: `["name"]`.
-    Str(String),
+    Str(ArcStr),
     /// A `count` index: `[3]`.
     Int(u64),
 }
@@ -54,21 +55,22 @@ pub struct NestedStep {
 pub struct Address {
     /// The module instances it sits in, outermost first (empty in the root module).
     pub module: Vec<ModuleStep>,
-    /// The block type: `host`, `service`, ...
-    pub kind: String,
+    /// The block type: `host`, `service`, ... (shared: a fleet has tens of thousands of
+    /// instances of a few declarations).
+    pub kind: ArcStr,
     /// The block label.
-    pub label: String,
+    pub label: ArcStr,
     /// The instance key, when the block has for_each or count.
     pub key: Option<Key>,
     /// Nested-block steps, outermost first.
     pub nested: Vec<NestedStep>,
     /// The cluster or host a placed share runs on: `service.api[c001]`.
-    pub share: Option<String>,
+    pub share: Option<ArcStr>,
 }
 
 impl Address {
     /// The address `kind.label` in the root module.
-    pub fn new(kind: impl Into<String>, label: impl Into<String>) -> Self {
+    pub fn new(kind: impl Into<ArcStr>, label: impl Into<ArcStr>) -> Self {
         Address {
             module: Vec::new(),
             kind: kind.into(),
@@ -96,7 +98,7 @@ impl Address {
 
     /// The address of this object's share on a cluster or host.
     #[must_use]
-    pub fn share(&self, on: impl Into<String>) -> Self {
+    pub fn share(&self, on: impl Into<ArcStr>) -> Self {
         let mut a = self.clone();
         a.share = Some(on.into());
         a

@@ -18,6 +18,7 @@ mod value;
 pub mod yaml;
 
 pub use address::{Address, Key, ModuleStep, NestedStep, tag_address};
+pub use arcstr::ArcStr;
 pub use emit::{EmitInput, Emitter, OutputFile, OutputTree};
 pub use graph::{Edge, Item, Node, ResourceGraph};
 pub use model::*;

@@ -1,7 +1,7 @@
 //! The checked model: every resource typed, validated, with placement decided. This is what
 //! the graph builder and every emitter read; nothing here refers back to syntax trees.
 
-use crate::{Address, Value};
+use crate::{Address, ArcStr, Value};
 use berth_diag::Span;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -41,7 +41,7 @@ pub struct Meta {
     /// Its address, shared with its graph node.
     pub address: Arc<Address>,
     /// Its real name (label, for_each key or label-index).
-    pub name: String,
+    pub name: ArcStr,
     /// Its block in the spec.
     pub span: Span,
     /// The environment it belongs to (an index into [`Model::environments`]).

@@ -5,6 +5,10 @@
 //! evaluation is deterministic.
 
 use crate::Address;
+use arcstr::ArcStr;
+use rustc_hash::FxHashSet as HashSet;
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -19,7 +23,7 @@ pub enum Value {
     /// A number (integers are exact up to 2^53).
     Number(f64),
     /// A string.
-    String(Arc<str>),
+    String(ArcStr),
     /// A list, tuple or set (sets are kept sorted and without duplicates).
     List(Arc<Vec<Value>>),
     /// A map or object, in key order.
@@ -40,7 +44,7 @@ pub struct Reference {
 
 impl Value {
     /// A string value.
-    pub fn string(s: impl Into<Arc<str>>) -> Self {
+    pub fn string(s: impl Into<ArcStr>) -> Self {
         Value::String(s.into())
     }
 
@@ -149,7 +153,9 @@ impl Value {
             Value::Number(n) => number_to_json(*n),
             Value::String(s) => serde_json::Value::String(s.to_string()),
             Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
-            Value::Object(o) => serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::Object(o) => {
+                serde_json::Value::Object(o.iter().map(|(k, v)| (k.to_string(), v.to_json())).collect())
+            }
             Value::Ref(r) => serde_json::Value::String(format!("${{{r}}}")),
         }
     }
@@ -163,59 +169,105 @@ impl Value {
             serde_json::Value::String(s) => Value::string(s.as_str()),
             serde_json::Value::Array(a) => Value::list(a.iter().map(Value::from_json).collect()),
             serde_json::Value::Object(o) => {
-                Value::object(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())
+                Value::object(o.iter().map(|(k, v)| (k.as_str(), Value::from_json(v))).collect())
             }
         }
     }
 }
 
 /// Reads a value straight from JSON (or any self-describing format), without an intermediate
-/// document: variable files of fleets run to megabytes.
+/// document: variable files of fleets run to megabytes. Object keys are shared: such a file
+/// repeats a handful of keys in tens of thousands of objects.
 impl<'de> serde::Deserialize<'de> for Value {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Value;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_unit<E>(self) -> Result<Value, E> {
-                Ok(Value::Null)
-            }
-            fn visit_none<E>(self) -> Result<Value, E> {
-                Ok(Value::Null)
-            }
-            fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
-                Ok(Value::Bool(b))
-            }
-            fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
-                Ok(Value::Number(n as f64))
-            }
-            fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
-                Ok(Value::Number(n as f64))
-            }
-            fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
-                Ok(Value::Number(n))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-                Ok(Value::string(s))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-                while let Some(item) = seq.next_element()? {
-                    items.push(item);
-                }
-                Ok(Value::list(items))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
-                while let Some(entry) = map.next_entry::<String, Value>()? {
-                    entries.push(entry);
-                }
-                Ok(Value::object(Object::from(entries)))
-            }
+        let keys = RefCell::new(HashSet::default());
+        ValueSeed { keys: &keys }.deserialize(deserializer)
+    }
+}
+
+/// The keys read so far, each kept once.
+type KeyTable = RefCell<HashSet<ArcStr>>;
+
+/// Deserializes one value, sharing its object keys through the table.
+#[derive(Clone, Copy)]
+struct ValueSeed<'k> {
+    keys: &'k KeyTable,
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::Number(n as f64))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::Number(n as f64))
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(Value::Number(n))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::string(s))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
         }
-        deserializer.deserialize_any(Visitor)
+        Ok(Value::list(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        while let Some(key) = map.next_key_seed(KeySeed { keys: self.keys })? {
+            entries.push((key, map.next_value_seed(self)?));
+        }
+        Ok(Value::object(Object::from(entries)))
+    }
+}
+
+/// Deserializes an object key, taking it from the table when it was read before.
+struct KeySeed<'k> {
+    keys: &'k KeyTable,
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = ArcStr;
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<ArcStr, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = ArcStr;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_str<E>(self, s: &str) -> Result<ArcStr, E> {
+        let mut keys = self.keys.borrow_mut();
+        if let Some(key) = keys.get(s) {
+            return Ok(key.clone());
+        }
+        let key = ArcStr::from(s);
+        keys.insert(key.clone());
+        Ok(key)
     }
 }
 
@@ -225,10 +277,10 @@ impl<'de> serde::Deserialize<'de> for Value {
 /// objects), and a sorted vector takes a fraction of a B-tree's memory, searches as fast and
 /// iterates in the same order as `BTreeMap` would.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Object(Vec<(String, Value)>);
+pub struct Object(Vec<(ArcStr, Value)>);
 
 /// What iterating over an [`Object`] by reference yields.
-type ObjectIter<'a> = std::iter::Map<std::slice::Iter<'a, (String, Value)>, fn(&(String, Value)) -> (&String, &Value)>;
+type ObjectIter<'a> = std::iter::Map<std::slice::Iter<'a, (ArcStr, Value)>, fn(&(ArcStr, Value)) -> (&ArcStr, &Value)>;
 
 impl Object {
     /// The number of entries.
@@ -252,7 +304,7 @@ impl Object {
     }
 
     /// The keys in order.
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &ArcStr> + ExactSizeIterator {
         self.0.iter().map(|(k, _)| k)
     }
 
@@ -263,11 +315,12 @@ impl Object {
 }
 
 /// Sorts the entries by key; of entries with the same key the last wins, as in a `BTreeMap`.
-impl From<Vec<(String, Value)>> for Object {
-    fn from(mut entries: Vec<(String, Value)>) -> Self {
+impl<K: Into<ArcStr>> From<Vec<(K, Value)>> for Object {
+    fn from(entries: Vec<(K, Value)>) -> Self {
+        let mut entries: Vec<(ArcStr, Value)> = entries.into_iter().map(|(k, v)| (k.into(), v)).collect();
         if !entries.is_sorted_by(|a, b| a.0 < b.0) {
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            let mut deduped: Vec<(String, Value)> = Vec::with_capacity(entries.len());
+            let mut deduped: Vec<(ArcStr, Value)> = Vec::with_capacity(entries.len());
             for entry in entries {
                 match deduped.last_mut() {
                     Some(last) if last.0 == entry.0 => *last = entry,
@@ -281,20 +334,20 @@ impl From<Vec<(String, Value)>> for Object {
     }
 }
 
-impl From<BTreeMap<String, Value>> for Object {
-    fn from(map: BTreeMap<String, Value>) -> Self {
-        Object(map.into_iter().collect())
+impl<K: Into<ArcStr>> From<BTreeMap<K, Value>> for Object {
+    fn from(map: BTreeMap<K, Value>) -> Self {
+        Object(map.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 }
 
-impl FromIterator<(String, Value)> for Object {
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
+impl<K: Into<ArcStr>> FromIterator<(K, Value)> for Object {
+    fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Self {
         Object::from(iter.into_iter().collect::<Vec<_>>())
     }
 }
 
 impl<'a> IntoIterator for &'a Object {
-    type Item = (&'a String, &'a Value);
+    type Item = (&'a ArcStr, &'a Value);
     type IntoIter = ObjectIter<'a>;
     fn into_iter(self) -> Self::IntoIter {
         self.iter()

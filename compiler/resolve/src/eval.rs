@@ -6,10 +6,12 @@
 //! cycle with its path.
 
 use crate::load::Program;
-use crate::{Attr, AttrSite, Body, Inputs, NestedBlock, Resolved, ResolvedOutput, Resource, functions, types::Type};
+use crate::{
+    Attr, AttrSite, Body, Inputs, NestedBlock, Resolved, ResolvedOutput, Resolving, Resource, functions, types::Type,
+};
 use berth_diag::{Diagnostic, Diagnostics, FileId, Sources, Span, codes, did_you_mean};
 use berth_model::schema::{self, BlockSchema, Default as SchemaDefault};
-use berth_model::{Address, Key, ModuleStep, Reference, Value};
+use berth_model::{Address, ArcStr, Key, ModuleStep, Reference, Value};
 use berth_syntax::span_of;
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::structure::{Attribute, Block, Body as HclBody};
@@ -71,6 +73,8 @@ struct ResDecl<'p> {
     label: &'p str,
     block: &'p Block,
     file: FileId,
+    /// Its address without module steps and key, whose strings every instance shares.
+    address: Address,
 }
 
 /// A `for_each` or `count` binding.
@@ -83,7 +87,7 @@ enum Binding {
 /// The instances of a resource declaration by key, looked up without building a [`Key`].
 #[derive(Default)]
 struct KeyIndex {
-    strings: HashMap<String, usize>,
+    strings: HashMap<ArcStr, usize>,
     integers: HashMap<u64, usize>,
 }
 
@@ -189,7 +193,9 @@ enum Desc<'p> {
 
 struct Evaluator<'p> {
     program: &'p Program,
-    sources: &'p Sources,
+    /// The text of each JSON variable file, to find a variable's key in it for a message;
+    /// dropped once the root module's variables are bound.
+    var_texts: HashMap<FileId, Arc<str>>,
     decls: Vec<Decls<'p>>,
     modinsts: Vec<ModInst>,
     insts: Vec<Inst>,
@@ -223,10 +229,16 @@ struct Evaluator<'p> {
     var_spans: HashMap<(usize, String), Given>,
 }
 
-pub(crate) fn evaluate(program: &Program, sources: &Sources, inputs: &Inputs, diags: &mut Diagnostics) -> Resolved {
+pub(crate) fn evaluate(
+    program: &Program,
+    sources: &mut Sources,
+    inputs: &Inputs,
+    diags: &mut Diagnostics,
+    sink: &mut dyn FnMut(Resolving),
+) -> Resolved {
     let mut ev = Evaluator {
         program,
-        sources,
+        var_texts: HashMap::default(),
         decls: Vec::new(),
         modinsts: Vec::new(),
         insts: Vec::new(),
@@ -250,11 +262,19 @@ pub(crate) fn evaluate(program: &Program, sources: &Sources, inputs: &Inputs, di
         let d = ev.collect_decls(m);
         ev.decls.push(d);
     }
-    let root_vars = ev.root_variables(inputs);
+    let root_vars = ev.root_variables(inputs, sources);
     ev.modinsts.push(ModInst { module: 0, steps: Vec::new(), vars: root_vars, binding: None });
     ev.validate_variables(0);
+    // Only the root module's variables point into variable files, and they are bound now: a
+    // file's text (megabytes for a fleet) goes unless a message points into it.
+    ev.var_texts.clear();
+    for &file in &inputs.var_files {
+        if !ev.diags.iter().any(|d| d.points_into(file)) {
+            sources.release(file);
+        }
+    }
     let mut resolved = Resolved::default();
-    ev.walk_module(0, &mut resolved.resources);
+    ev.walk_module(0, sink);
     for (block, file) in ev.decls[0].outputs.clone() {
         if let Some(out) = ev.root_output(block, file) {
             resolved.outputs.push(out);
@@ -386,7 +406,8 @@ impl<'p> Evaluator<'p> {
                     (_, Some(name)) => {
                         let schema = resource_schema.expect("checked above");
                         d.order.push(DeclRef::Resource(d.resources.len()));
-                        d.resources.push(ResDecl { schema, label: name, block, file });
+                        let address = Address::new(schema.name, name);
+                        d.resources.push(ResDecl { schema, label: name, block, file, address });
                     }
                     _ => {}
                 }
@@ -397,10 +418,10 @@ impl<'p> Evaluator<'p> {
 
     // ----- variables ----------------------------------------------------------------------
 
-    fn root_variables(&mut self, inputs: &Inputs) -> HashMap<String, Value> {
+    fn root_variables(&mut self, inputs: &Inputs, sources: &Sources) -> HashMap<String, Value> {
         let mut given: HashMap<String, (Value, Option<Given>)> = HashMap::default();
         for &file in &inputs.var_files {
-            self.read_var_file(file, &mut given);
+            self.read_var_file(sources, file, &mut given);
         }
         let declared: Vec<&str> = self.decls[0].variables.iter().map(|v| v.name).collect();
         for (name, raw) in &inputs.vars {
@@ -468,21 +489,22 @@ impl<'p> Evaluator<'p> {
     fn locate(&self, name: &str, at: Given) -> Span {
         match at {
             Given::At(span) => span,
-            Given::JsonKey(file) => match json_key_span(self.sources.get(file).text(), name) {
+            Given::JsonKey(file) => match self.var_texts.get(&file).and_then(|text| json_key_span(text, name)) {
                 Some((start, end)) => Span::new(file, start, end),
                 None => Span::new(file, 0, 0),
             },
         }
     }
 
-    fn read_var_file(&mut self, file: FileId, given: &mut HashMap<String, (Value, Option<Given>)>) {
-        let source = self.sources.get(file);
+    fn read_var_file(&mut self, sources: &Sources, file: FileId, given: &mut HashMap<String, (Value, Option<Given>)>) {
+        let source = sources.get(file);
         let whole = Span::new(file, 0, 0);
         if source.name().ends_with(".json") {
+            self.var_texts.insert(file, Arc::clone(source.text()));
             match serde_json::from_str::<Value>(source.text()) {
                 Ok(Value::Object(map)) => {
                     for (k, v) in map.iter() {
-                        given.insert(k.clone(), (v.clone(), Some(Given::JsonKey(file))));
+                        given.insert(k.to_string(), (v.clone(), Some(Given::JsonKey(file))));
                     }
                 }
                 Ok(_) => self.diags.push(
@@ -503,7 +525,7 @@ impl<'p> Evaluator<'p> {
             }
             return;
         }
-        match berth_syntax::parse(self.sources, file) {
+        match berth_syntax::parse(sources, file) {
             Ok(body) => {
                 for attr in body.attributes() {
                     match constant(&attr.value) {
@@ -662,24 +684,25 @@ impl<'p> Evaluator<'p> {
 
     // ----- the output walk ----------------------------------------------------------------
 
-    fn walk_module(&mut self, modinst: usize, out: &mut Vec<Resource>) {
+    fn walk_module(&mut self, modinst: usize, sink: &mut dyn FnMut(Resolving)) {
         let module = self.modinsts[modinst].module;
         let order = self.decls[module].order.clone();
         for item in order {
             match item {
                 DeclRef::Resource(decl) => {
                     let Ok(insts) = self.expand(modinst, decl) else { continue };
-                    out.reserve(insts.len());
+                    let schema = self.decls[module].resources[decl].schema;
+                    sink(Resolving::Declaration { schema, instances: insts.len() });
                     for &inst in insts.iter() {
                         if let Some(resource) = self.build_resource(inst) {
-                            out.push(resource);
+                            sink(Resolving::Resource(resource));
                         }
                     }
                 }
                 DeclRef::Call(call) => {
                     let Ok(children) = self.module_instances(modinst, call) else { continue };
                     for child in children {
-                        self.walk_module(child, out);
+                        self.walk_module(child, sink);
                     }
                 }
             }
@@ -694,7 +717,7 @@ impl<'p> Evaluator<'p> {
         let body = self.eval_body(root);
         let name = match self.lookup_attr(root, "name") {
             Some(attr) => match self.attr_value(root, attr) {
-                Ok(Value::String(s)) => s.to_string(),
+                Ok(Value::String(s)) => s,
                 Ok(other) => {
                     self.diags.push(
                         Diagnostic::error(
@@ -704,9 +727,9 @@ impl<'p> Evaluator<'p> {
                         )
                         .with_label("expected a string"),
                     );
-                    label.to_string()
+                    ArcStr::from(label)
                 }
-                Err(_) => label.to_string(),
+                Err(_) => ArcStr::from(label),
             },
             None => default_name(label, self.insts[inst].binding.as_ref()),
         };
@@ -793,7 +816,7 @@ impl<'p> Evaluator<'p> {
                     let body = self.eval_body(child);
                     let name = block.labels.first().map(|l| {
                         let binding = self.objs[child].binding.as_deref().map(|(_, b)| b);
-                        default_name(l.as_str(), binding)
+                        default_name(l.as_str(), binding).to_string()
                     });
                     out.blocks.push(NestedBlock {
                         kind: block.ident.as_str().to_string(),
@@ -907,7 +930,7 @@ impl<'p> Evaluator<'p> {
                 let span = span_of(file, &fe.value);
                 let value = self.expr(&fe.value, scope)?;
                 let pairs: Vec<(Value, Value)> = match &value {
-                    Value::Object(o) => o.iter().map(|(k, v)| (Value::string(k.as_str()), v.clone())).collect(),
+                    Value::Object(o) => o.iter().map(|(k, v)| (Value::String(k.clone()), v.clone())).collect(),
                     Value::List(items) => {
                         let mut keys = Vec::new();
                         for item in items.iter() {
@@ -1430,7 +1453,7 @@ impl<'p> Evaluator<'p> {
                 let mut out = BTreeMap::new();
                 for (key, value) in obj.iter() {
                     let k = match key {
-                        ObjectKey::Ident(i) => i.as_str().to_string(),
+                        ObjectKey::Ident(i) => ArcStr::from(i.as_str()),
                         ObjectKey::Expression(k) => self.key_string(k, sc)?,
                     };
                     let v = self.expr(value.expr(), sc)?;
@@ -1528,14 +1551,14 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    fn key_string(&mut self, e: &'p Expression, sc: &Scope) -> Result<String, Reported> {
+    fn key_string(&mut self, e: &'p Expression, sc: &Scope) -> Result<ArcStr, Reported> {
         let e = match e {
             Expression::Parenthesis(p) => p.inner(),
             other => other,
         };
         match self.expr(e, sc)? {
-            Value::String(s) => Ok(s.to_string()),
-            v @ (Value::Number(_) | Value::Bool(_)) => Ok(v.to_string().trim_matches('"').to_string()),
+            Value::String(s) => Ok(s),
+            v @ (Value::Number(_) | Value::Bool(_)) => Ok(ArcStr::from(v.to_string().trim_matches('"'))),
             other => {
                 Err(self
                     .type_error(span_of(sc.file, e), format!("object keys must be strings, not {}", other.type_name())))
@@ -1597,7 +1620,7 @@ impl<'p> Evaluator<'p> {
         let coll = self.expr(&f.intro.collection_expr, sc)?;
         let pairs: Vec<(Value, Value)> = match &coll {
             Value::List(items) => items.iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v.clone())).collect(),
-            Value::Object(o) => o.iter().map(|(k, v)| (Value::string(k.as_str()), v.clone())).collect(),
+            Value::Object(o) => o.iter().map(|(k, v)| (Value::String(k.clone()), v.clone())).collect(),
             other => {
                 return Err(self.type_error(
                     span_of(sc.file, &f.intro.collection_expr),
@@ -1608,8 +1631,8 @@ impl<'p> Evaluator<'p> {
         let key_var = f.intro.key_var.as_ref().map(|k| k.as_str());
         let value_var = f.intro.value_var.as_str();
         let mut list = Vec::new();
-        let mut entries: Vec<(String, Value)> = Vec::new();
-        let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut entries: Vec<(ArcStr, Value)> = Vec::new();
+        let mut groups: BTreeMap<ArcStr, Vec<Value>> = BTreeMap::new();
         for (k, v) in pairs {
             let depth = self.bindings.len();
             if let Some(kv) = key_var {
@@ -1631,7 +1654,7 @@ impl<'p> Evaluator<'p> {
 
     /// The object a keyed `for` expression makes from its entries in iteration order; a key
     /// made twice is an error naming the first repeated one.
-    fn keyed_object(&mut self, mut entries: Vec<(String, Value)>, span: Span) -> R {
+    fn keyed_object(&mut self, mut entries: Vec<(ArcStr, Value)>, span: Span) -> R {
         let mut seen = rustc_hash::FxHashSet::default();
         if let Some(key) = entries.iter().map(|(k, _)| k.as_str()).find(|k| !seen.insert(*k)) {
             self.diags.push(
@@ -1655,8 +1678,8 @@ impl<'p> Evaluator<'p> {
         sc: &Scope,
         span: Span,
         list: &mut Vec<Value>,
-        entries: &mut Vec<(String, Value)>,
-        groups: &mut BTreeMap<String, Vec<Value>>,
+        entries: &mut Vec<(ArcStr, Value)>,
+        groups: &mut BTreeMap<ArcStr, Vec<Value>>,
     ) -> Result<(), Reported> {
         if let Some(cond) = &f.cond {
             match self.expr(&cond.expr, sc)? {
@@ -1721,7 +1744,7 @@ impl<'p> Evaluator<'p> {
                             Value::List(items) => {
                                 items.iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v.clone())).collect()
                             }
-                            Value::Object(o) => o.iter().map(|(k, v)| (Value::string(k.as_str()), v.clone())).collect(),
+                            Value::Object(o) => o.iter().map(|(k, v)| (Value::String(k.clone()), v.clone())).collect(),
                             other => {
                                 return Err(self.type_error(
                                     span,
@@ -1811,7 +1834,7 @@ impl<'p> Evaluator<'p> {
                                     format!("the object has no attribute `{}`", name.as_str()),
                                 )
                                 .with_label("no such attribute");
-                                d = match did_you_mean(name.as_str(), o.keys().map(String::as_str)) {
+                                d = match did_you_mean(name.as_str(), o.keys().map(ArcStr::as_str)) {
                                     Some(s) => d.with_help(format!("did you mean `{s}`?")),
                                     None => d.with_help(format!(
                                         "its attributes are: {}",
@@ -1879,7 +1902,7 @@ impl<'p> Evaluator<'p> {
                 None => {
                     let mut d = Diagnostic::error(&codes::EVAL_INDEX, span, format!("the map has no key {k:?}"))
                         .with_label("no such key");
-                    d = match did_you_mean(k, o.keys().map(String::as_str)) {
+                    d = match did_you_mean(k, o.keys().map(ArcStr::as_str)) {
                         Some(s) => d.with_help(format!("did you mean {s:?}?")),
                         None => d.with_help("use lookup(map, key, default) for a default"),
                     };
@@ -2217,7 +2240,7 @@ impl<'p> Evaluator<'p> {
         let inst = &self.insts[self.objs[obj].inst];
         let modinst = &self.modinsts[inst.modinst];
         let decl = &self.decls[modinst.module].resources[inst.decl];
-        let address = Address { module: modinst.steps.clone(), ..Address::new(decl.schema.name, decl.label) };
+        let address = Address { module: modinst.steps.clone(), ..decl.address.clone() };
         Cow::Owned(address.with_key(self.inst_key(self.objs[obj].inst)))
     }
 
@@ -2408,14 +2431,17 @@ fn element_spans(file: FileId, e: &Expression) -> Vec<Span> {
 
 fn binding_key(b: &Binding) -> Key {
     match b {
-        Binding::Each { key, .. } => Key::Str(key.as_str().unwrap_or_default().to_string()),
+        Binding::Each { key, .. } => Key::Str(match key {
+            Value::String(s) => s.clone(),
+            _ => ArcStr::new(),
+        }),
         Binding::Count(i) => Key::Int(*i),
     }
 }
 
 fn value_key(v: &Value) -> Option<Key> {
     match v {
-        Value::String(s) => Some(Key::Str(s.to_string())),
+        Value::String(s) => Some(Key::Str(s.clone())),
         Value::Number(_) => v.as_integer().map(|i| Key::Int(i as u64)),
         _ => None,
     }
@@ -2423,17 +2449,17 @@ fn value_key(v: &Value) -> Option<Key> {
 
 fn key_text(k: &Key) -> String {
     match k {
-        Key::Str(s) => s.clone(),
+        Key::Str(s) => s.to_string(),
         Key::Int(i) => i.to_string(),
     }
 }
 
 /// The default name of an instance: label, for_each key, or label-index.
-fn default_name(label: &str, binding: Option<&Binding>) -> String {
+fn default_name(label: &str, binding: Option<&Binding>) -> ArcStr {
     match binding {
-        Some(Binding::Each { key, .. }) => key.as_str().unwrap_or(label).to_string(),
-        Some(Binding::Count(i)) => format!("{label}-{i}"),
-        None => label.to_string(),
+        Some(Binding::Each { key: Value::String(key), .. }) => key.clone(),
+        Some(Binding::Count(i)) => ArcStr::from(format!("{label}-{i}")),
+        Some(Binding::Each { .. }) | None => ArcStr::from(label),
     }
 }
 

@@ -7,7 +7,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use berth_model::{Object, Reference, Value, format_number};
+use berth_model::{ArcStr, Object, Reference, Value, format_number};
 use ipnet::IpNet;
 use regex::Regex;
 use sha2::{Digest as _, Sha256};
@@ -18,7 +18,7 @@ use std::fmt::Display;
 use std::iter::Peekable;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::CharIndices;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 /// Why a function call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,7 +116,7 @@ const FUNCTIONS: &[(&str, &str, Body)] = &[
         Ok(Value::from_json(&json))
     }),
     ("jsonencode", "val", |a| string(json(&a.vals[0]).map_err(|r| a.err(0, unknown_msg(r)))?)),
-    ("keys", "inputMap", |a| Ok(Value::list(a.obj(0)?.keys().map(|k| Value::string(k.as_str())).collect()))),
+    ("keys", "inputMap", |a| Ok(Value::list(a.obj(0)?.keys().map(|k| Value::String(k.clone())).collect()))),
     ("length", "value", |a| match &a.vals[0] {
         Value::String(s) => Ok(count(s.chars().count())),
         Value::List(l) => Ok(count(l.len())),
@@ -338,7 +338,7 @@ fn count(n: usize) -> Value {
     Value::Number(n as f64)
 }
 
-fn string(s: impl Into<Arc<str>>) -> Out {
+fn string(s: impl Into<ArcStr>) -> Out {
     Ok(Value::string(s))
 }
 

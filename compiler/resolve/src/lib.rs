@@ -13,7 +13,7 @@ mod types;
 
 use berth_diag::{Diagnostics, FileId, Sources, Span};
 use berth_model::schema::BlockSchema;
-use berth_model::{Address, Reference, Value};
+use berth_model::{Address, ArcStr, Reference, Value};
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -54,7 +54,7 @@ pub struct Resource {
     /// Its address.
     pub address: Address,
     /// Its name: the `name` attribute, else label, for_each key, or label-index.
-    pub name: String,
+    pub name: ArcStr,
     /// The block's header (type and labels).
     pub span: Span,
     /// Evaluated attributes and nested blocks (meta-arguments removed).
@@ -167,11 +167,43 @@ pub fn resolve(
     root: &str,
     inputs: &Inputs,
 ) -> (Option<Resolved>, Diagnostics) {
+    let mut resources = Vec::new();
+    let (resolved, diags) = resolve_into(loader, sources, root, inputs, &mut |r| match r {
+        Resolving::Declaration { instances, .. } => resources.reserve(instances),
+        Resolving::Resource(r) => resources.push(r),
+    });
+    (resolved.map(|r| Resolved { resources, ..r }), diags)
+}
+
+/// What [`resolve_into`] hands on as it goes, in the order of [`Resolved::resources`].
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant, reason = "boxing would cost an allocation per instance; declarations are few")]
+pub enum Resolving {
+    /// The instances of one declaration follow: this many, of this kind.
+    Declaration {
+        /// The kind.
+        schema: &'static BlockSchema,
+        /// How many instances follow.
+        instances: usize,
+    },
+    /// One resource instance.
+    Resource(Resource),
+}
+
+/// [`resolve`], handing each resource instance to `sink` as soon as it is evaluated, so that
+/// checking can start before resolving ends. The result holds no resources.
+pub fn resolve_into(
+    loader: &dyn Loader,
+    sources: &mut Sources,
+    root: &str,
+    inputs: &Inputs,
+    sink: &mut dyn FnMut(Resolving),
+) -> (Option<Resolved>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let Some(program) = load::load(loader, sources, root, &mut diags) else {
         return (None, diags);
     };
-    let resolved = eval::evaluate(&program, sources, inputs, &mut diags);
+    let resolved = eval::evaluate(&program, sources, inputs, &mut diags, sink);
     (Some(resolved), diags)
 }
 

@@ -38,7 +38,8 @@ environment "e" {
 }
 "#);
     assert!(d.is_empty(), "{d:?}");
-    let names: Vec<(String, String)> = r.resources.iter().map(|x| (x.address.to_string(), x.name.clone())).collect();
+    let names: Vec<(String, String)> =
+        r.resources.iter().map(|x| (x.address.to_string(), x.name.to_string())).collect();
     assert_eq!(
         names,
         vec![
@@ -153,7 +154,7 @@ environment "inner" {
         .resources
         .iter()
         .filter(|x| x.address.label == "inner")
-        .map(|x| (x.address.to_string(), x.name.clone()))
+        .map(|x| (x.address.to_string(), x.name.to_string()))
         .collect();
     assert_eq!(
         inner,
@@ -260,4 +261,30 @@ host "other" {
     assert_eq!(references(r#"host.h["a"]"#), vec!["host.other"]);
     assert_eq!(references(r#"host.h["b"]"#), vec![r#"host.h["a"]"#, "host.other"]);
     assert_eq!(attr(&r, r#"host.h["b"]"#, "subnet"), Value::string("z1"));
+}
+
+#[test]
+fn a_variable_file_text_is_released_once_bound_unless_a_message_points_into_it() {
+    let loader = MemoryLoader {
+        files: vec![(
+            "spec.hcl".into(),
+            "variable \"n\" { type = number }\nenvironment \"e\" {\n  owner = \"o${var.n}\"\n}\n".into(),
+        )],
+    };
+    let resolve_with = |json: &str| {
+        let mut sources = Sources::new();
+        let file = sources.add("vars.json", json);
+        let inputs = Inputs { vars: Vec::new(), var_files: vec![file] };
+        let (resolved, diags) = resolve(&loader, &mut sources, "spec.hcl", &inputs);
+        let messages: Vec<String> = diags.iter().map(|d| d.message.clone()).collect();
+        (resolved.unwrap_or_default(), messages, sources.get(file).text().len())
+    };
+    let (resolved, messages, kept) = resolve_with(r#"{"n": 7}"#);
+    assert!(messages.is_empty(), "{messages:?}");
+    assert_eq!(attr(&resolved, "environment.e", "owner"), Value::string("o7"));
+    assert_eq!(kept, 0, "the text of a bound variable file is dropped");
+    let wrong = r#"{"n": "seven"}"#;
+    let (_, messages, kept) = resolve_with(wrong);
+    assert!(messages.iter().any(|m| m.contains("number")), "{messages:?}");
+    assert_eq!(kept, wrong.len(), "a message points into the file: its text stays");
 }

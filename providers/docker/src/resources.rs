@@ -31,7 +31,7 @@ pub const DEFAULT_ENDPOINT: &str = "unix:///var/run/docker.sock";
 /// attribute replaces one.
 pub(crate) fn resources(model: &Model) -> Vec<Resource> {
     let on_host = model.containers_by_host();
-    let environment = |meta: &berth_model::Meta| meta.environment.map(|e| model.environments[e].meta.name.clone());
+    let environment = |meta: &berth_model::Meta| meta.environment.map(|e| model.environments[e].meta.name.to_string());
     let mut out = Vec::with_capacity(model.containers.len() + model.hosts.len());
     // Problems are the emitter's to report; here they only leave a setting out, as in compose.yaml.
     let mut ignored = Diagnostics::new();

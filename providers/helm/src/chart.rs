@@ -273,7 +273,7 @@ fn values_yaml(cluster: &str, releases: &[&Release], berth_issued: bool) -> Stri
     }
     let values: Map<String, Value> = releases
         .iter()
-        .map(|r| (r.meta.name.clone(), if r.values.is_null() { json!({}) } else { r.values.to_json() }))
+        .map(|r| (r.meta.name.to_string(), if r.values.is_null() { json!({}) } else { r.values.to_json() }))
         .collect();
     out.push_str(&YAML.document(&Value::Object(values)));
     out

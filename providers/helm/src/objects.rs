@@ -50,7 +50,7 @@ pub(crate) fn cluster_templates(
 ) -> Vec<Template> {
     let cluster = &model.clusters[c];
     let mut labels = cluster.pod_labels.clone();
-    labels.insert(CLUSTER_LABEL.to_string(), cluster.meta.name.clone());
+    labels.insert(CLUSTER_LABEL.to_string(), cluster.meta.name.to_string());
     let mut templates = Vec::with_capacity(cp.shares.len() + cp.certificates.len() + 1);
     // Per namespace, the environments of what uses it: `None` for something in no environment.
     let mut users: BTreeMap<&str, BTreeSet<Option<usize>>> = BTreeMap::new();

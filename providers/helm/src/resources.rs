@@ -68,7 +68,7 @@ pub(crate) fn resources(model: &Model, now_unix: i64) -> Vec<Resource> {
             attrs.insert("manifest".into(), o.manifest);
             let mut r = Resource::new(address, ENGINE, &kind, attrs)
                 .replace_on(&["cluster"])
-                .in_environment(o.environment.map(|e| model.environments[e].meta.name.clone()));
+                .in_environment(o.environment.map(|e| model.environments[e].meta.name.to_string()));
             if let Some(ns) = namespace.filter(|ns| namespaces.contains(ns)) {
                 r = r.depends_on(&format!("{base}:v1/Namespace/{ns}"));
             }

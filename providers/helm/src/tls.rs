@@ -228,7 +228,7 @@ pub(crate) fn secrets_values(model: &Model, issued: &Issued, certificates: &[usi
         .filter_map(|&ci| {
             let files = issued.get(ci)?;
             let keys = files.by_name().iter().map(|(k, pem)| (k.to_string(), json!(pem))).collect();
-            Some((model.certificates[ci].meta.name.clone(), Value::Object(keys)))
+            Some((model.certificates[ci].meta.name.to_string(), Value::Object(keys)))
         })
         .collect();
     json!({ VALUES_KEY: certs })

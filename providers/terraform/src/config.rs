@@ -473,7 +473,7 @@ impl<'m> Plan<'m> {
             let name = plan.name.as_str();
             let mut b = Body::new();
             self.provider(&mut b, &c.region);
-            b.attr("name", Expr::str(&c.meta.name))
+            b.attr("name", Expr::str(c.meta.name.as_str()))
                 .attr(
                     "role_arn",
                     c.role_arn.as_ref().map_or_else(|| Expr::Ref("var.eks_cluster_role_arn".into()), Expr::str),

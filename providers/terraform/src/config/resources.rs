@@ -31,7 +31,7 @@ const ENGINE: &str = "aws";
 /// refuses to apply it.
 pub(crate) fn resources(model: &Model) -> Vec<Resource> {
     let plan = Plan::new(model);
-    let environment = |meta: &Meta| meta.environment.map(|e| model.environments[e].meta.name.clone());
+    let environment = |meta: &Meta| meta.environment.map(|e| model.environments[e].meta.name.to_string());
     let pools: usize = model.clusters.iter().map(|c| c.node_pools.len()).sum();
     let mut out = Vec::with_capacity(
         model.hosts.len() * 5
