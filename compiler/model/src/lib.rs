@@ -22,4 +22,4 @@ pub use arcstr::ArcStr;
 pub use emit::{EmitInput, Emitter, OutputFile, OutputTree};
 pub use graph::{Edge, Item, Node, ResourceGraph};
 pub use model::*;
-pub use value::{Object, Reference, Value, format_number};
+pub use value::{Object, Reference, Value, format_number, write_number};

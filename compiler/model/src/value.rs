@@ -364,12 +364,19 @@ fn number_to_json(n: f64) -> serde_json::Value {
 
 /// Formats a number the way HCL writes it: whole numbers without a fraction.
 pub fn format_number(n: f64) -> String {
+    let mut text = String::new();
+    let _ = write_number(&mut text, n);
+    text
+}
+
+/// Writes a number as [`format_number`] formats it.
+pub fn write_number(out: &mut impl fmt::Write, n: f64) -> fmt::Result {
     if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
-        format!("{}", n as i64)
+        write!(out, "{}", n as i64)
     } else if n.abs() >= 1e21 {
-        format!("{n:e}")
+        write!(out, "{n:e}")
     } else {
-        format!("{n}")
+        write!(out, "{n}")
     }
 }
 
@@ -389,7 +396,7 @@ impl fmt::Display for Value {
         match self {
             Value::Null => f.write_str("null"),
             Value::Bool(b) => write!(f, "{b}"),
-            Value::Number(n) => f.write_str(&format_number(*n)),
+            Value::Number(n) => write_number(f, *n),
             Value::String(s) => write!(f, "{:?}", &**s),
             Value::List(l) => {
                 f.write_str("[")?;

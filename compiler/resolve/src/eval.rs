@@ -1775,7 +1775,10 @@ impl<'p> Evaluator<'p> {
     fn push_template_value(&mut self, out: &mut String, v: &Value, span: Span) -> Result<(), Reported> {
         match v {
             Value::String(s) => out.push_str(s),
-            Value::Number(_) | Value::Bool(_) => out.push_str(v.to_string().trim_matches('"')),
+            Value::Number(n) => {
+                let _ = berth_model::write_number(out, *n);
+            }
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Ref(r) if r.attribute.is_empty() => out.push_str(&r.address.to_string()),
             Value::Ref(r) => {
                 self.diags.push(
@@ -1961,7 +1964,8 @@ impl<'p> Evaluator<'p> {
         if let Some(obj) = sc.obj
             && let Some(binding) = self.nested_binding(obj, root)
         {
-            return self.binding_attr(root, &binding, first, span).map(|v| (v, 1));
+            let found = binding_attr(binding, first);
+            return found.or_else(|each| self.no_such_binding_attr(root, each, span)).map(|v| (v, 1));
         }
         let need = |ev: &mut Self, what: &str| -> Reported {
             ev.diags.push(
@@ -1999,8 +2003,8 @@ impl<'p> Evaluator<'p> {
             }
             "each" | "count" => {
                 let binding = match sc.binding {
-                    BindingSource::Inst(i) => self.insts[i].binding.clone(),
-                    BindingSource::Call(m) => self.modinsts[m].binding.clone(),
+                    BindingSource::Inst(i) => self.insts[i].binding.as_ref(),
+                    BindingSource::Call(m) => self.modinsts[m].binding.as_ref(),
                     BindingSource::None => None,
                 };
                 let Some(binding) = binding
@@ -2021,7 +2025,8 @@ impl<'p> Evaluator<'p> {
                     );
                     return Err(Reported);
                 };
-                self.binding_attr(root, &binding, first, span).map(|v| (v, 1))
+                let found = binding_attr(binding, first);
+                found.or_else(|each| self.no_such_binding_attr(root, each, span)).map(|v| (v, 1))
             }
             "path" => match first {
                 Some("module") => {
@@ -2076,37 +2081,30 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    fn nested_binding(&self, mut obj: usize, name: &str) -> Option<Binding> {
+    fn nested_binding(&self, mut obj: usize, name: &str) -> Option<&Binding> {
         loop {
             if let Some((kind, b)) = self.objs[obj].binding.as_deref()
                 && kind == name
             {
-                return Some(b.clone());
+                return Some(b);
             }
             obj = self.objs[obj].parent?;
         }
     }
 
-    fn binding_attr(&mut self, root: &str, binding: &Binding, attr: Option<&str>, span: Span) -> R {
-        match (binding, attr) {
-            (Binding::Each { key, .. }, Some("key")) => Ok(key.clone()),
-            (Binding::Each { value, .. }, Some("value")) => Ok(value.clone()),
-            (Binding::Count(i), Some("index")) => Ok(Value::Number(*i as f64)),
-            (Binding::Each { .. }, _) => {
-                self.diags.push(
-                    Diagnostic::error(&codes::REF_UNKNOWN, span, format!("`{root}` has only `key` and `value`"))
-                        .with_help(format!("write `{root}.key` or `{root}.value`")),
-                );
-                Err(Reported)
-            }
-            (Binding::Count(_), _) => {
-                self.diags.push(
-                    Diagnostic::error(&codes::REF_UNKNOWN, span, format!("`{root}` has only `index`"))
-                        .with_help(format!("write `{root}.index`")),
-                );
-                Err(Reported)
-            }
-        }
+    /// Reports an attribute an iterator does not have (`each` has `key` and `value`, `count`
+    /// has `index`).
+    fn no_such_binding_attr(&mut self, root: &str, each: bool, span: Span) -> R {
+        let (has, write) = if each {
+            ("`key` and `value`", format!("`{root}.key` or `{root}.value`"))
+        } else {
+            ("`index`", format!("`{root}.index`"))
+        };
+        self.diags.push(
+            Diagnostic::error(&codes::REF_UNKNOWN, span, format!("`{root}` has only {has}"))
+                .with_help(format!("write {write}")),
+        );
+        Err(Reported)
     }
 
     fn unknown_name(&mut self, span: Span, what: &str, name: &str, known: &[&str]) -> Reported {
@@ -2451,6 +2449,18 @@ fn key_text(k: &Key) -> String {
     match k {
         Key::Str(s) => s.to_string(),
         Key::Int(i) => i.to_string(),
+    }
+}
+
+/// `ITERATOR.attr` (`each.value`, `count.index`, `volume.key`); for an attribute it does not
+/// have, whether it is a `for_each` iterator.
+fn binding_attr(binding: &Binding, attr: Option<&str>) -> Result<Value, bool> {
+    match (binding, attr) {
+        (Binding::Each { key, .. }, Some("key")) => Ok(key.clone()),
+        (Binding::Each { value, .. }, Some("value")) => Ok(value.clone()),
+        (Binding::Count(i), Some("index")) => Ok(Value::Number(*i as f64)),
+        (Binding::Each { .. }, _) => Err(true),
+        (Binding::Count(_), _) => Err(false),
     }
 }
 
