@@ -288,3 +288,18 @@ fn a_variable_file_text_is_released_once_bound_unless_a_message_points_into_it()
     assert!(messages.iter().any(|m| m.contains("number")), "{messages:?}");
     assert_eq!(kept, wrong.len(), "a message points into the file: its text stays");
 }
+
+#[test]
+fn an_iterator_attribute_it_does_not_have_is_named_with_what_it_has() {
+    let (_, d) = run(r#"
+environment "e" {
+  for_each = { a = "x" }
+  owner = each.name
+}
+environment "c" {
+  count = 1
+  owner = "o${count.value}"
+}
+"#);
+    assert_eq!(d, vec!["ref::unknown: `each` has only `key` and `value`", "ref::unknown: `count` has only `index`"]);
+}
