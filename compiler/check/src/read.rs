@@ -5,7 +5,7 @@
 use crate::formats;
 use berth_diag::{Diagnostic, Diagnostics, Span, codes, did_you_mean};
 use berth_model::schema::{AttrSchema, BlockSchema, Default, Ty};
-use berth_model::{Address, Value};
+use berth_model::{Address, ArcStr, Value};
 use berth_resolve::{Attr, Body, NestedBlock};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -173,17 +173,32 @@ impl<'a> Reader<'a> {
 
     /// A string attribute (enums are checked against their words).
     pub fn string(&self, name: &str, diags: &mut Diagnostics) -> Option<String> {
+        self.shared_string(name, diags).map(|s| s.to_string())
+    }
+
+    /// An enum attribute: the schema's word for it, so nothing is copied.
+    pub fn word(&self, name: &str, diags: &mut Diagnostics) -> Option<&'static str> {
+        let schema = self.schema_attr(name);
+        let Ty::Enum(words) = schema.ty else { unreachable!("{name} of {} is not an enum", self.schema.name) };
+        match (self.attr(name).filter(|a| !a.value.is_null()), schema.default) {
+            (None, Default::Str(d)) => Some(d),
+            _ => self.shared_string(name, diags).and_then(|s| words.iter().copied().find(|w| *w == s.as_str())),
+        }
+    }
+
+    /// [`Reader::string`] as the value's own string when it is one, so nothing is copied.
+    pub fn shared_string(&self, name: &str, diags: &mut Diagnostics) -> Option<ArcStr> {
         let schema = self.schema_attr(name);
         let ty = schema.ty;
         let given = self.attr(name).filter(|a| !a.value.is_null());
         let (s, span) = match (given, schema.default) {
             // The common default needs no intermediate value.
-            (None, Default::Str(d)) => (String::from(d), self.span),
+            (None, Default::Str(d)) => (ArcStr::from(d), self.span),
             _ => {
                 let (v, span) = self.value_of(name, schema)?;
                 let s = match &*v {
-                    Value::String(s) => String::from(&**s),
-                    Value::Number(_) | Value::Bool(_) if matches!(ty, Ty::String) => v.to_string(),
+                    Value::String(s) => s.clone(),
+                    Value::Number(_) | Value::Bool(_) if matches!(ty, Ty::String) => ArcStr::from(v.to_string()),
                     _ => {
                         self.wrong(diags, name, span, &v, ty);
                         return None;

@@ -138,26 +138,26 @@ pub struct DockerEngine {
 pub struct Container {
     /// Address, name, span.
     pub meta: Meta,
-    /// Image reference.
-    pub image: String,
+    /// Image reference (shared with the spec's value: a fleet has tens of thousands).
+    pub image: ArcStr,
     /// CPUs.
     pub cpus: f64,
     /// Memory limit in bytes.
     pub memory_bytes: u64,
     /// Restart policy.
-    pub restart: String,
+    pub restart: &'static str,
     /// Networks.
-    pub networks: Vec<String>,
+    pub networks: Box<[String]>,
     /// Published ports.
-    pub ports: Vec<String>,
+    pub ports: Box<[String]>,
     /// Environment.
     pub env: BTreeMap<String, String>,
     /// Command.
-    pub command: Vec<String>,
+    pub command: Box<[String]>,
     /// Health check command.
-    pub healthcheck: Vec<String>,
+    pub healthcheck: Box<[String]>,
     /// Bind mounts.
-    pub volumes: Vec<String>,
+    pub volumes: Box<[String]>,
     /// IOPS demand.
     pub iops_demand: Option<u64>,
     /// Fixed IPv4 address on its Docker network (`docker run --ip`); forwards DNAT to it.

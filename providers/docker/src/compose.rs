@@ -150,7 +150,7 @@ fn service(out: &mut String, c: &Container, fixed: Option<&str>, logging_block: 
             YAML.str_item(out, p, 6);
         }
     }
-    YAML.str_entry(out, "restart", &c.restart, 4);
+    YAML.str_entry(out, "restart", c.restart, 4);
 }
 
 /// Writes CPUs as a whole number where they are one (`2`, not `2.0`), else as JSON writes them.

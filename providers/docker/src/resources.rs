@@ -98,7 +98,7 @@ pub(crate) fn resources(model: &Model) -> Vec<Resource> {
             if !c.ports.is_empty() {
                 attrs.insert("ports".into(), json!(c.ports));
             }
-            attrs.insert("restart".into(), c.restart.as_str().into());
+            attrs.insert("restart".into(), c.restart.into());
             let binds = compose::binds(host, c, data, &mut ignored);
             if !binds.is_empty() {
                 attrs.insert("binds".into(), json!(binds));
