@@ -398,6 +398,10 @@ fn image(command: ImageCommand, format: DiagFormat) -> Result<ExitCode, String> 
 /// few enough that the checker starts at once.
 const BATCH: usize = 256;
 
+/// The checker thread's stack: values nest as deep as the spec writes them, and the main
+/// thread, where checking ran before, has 8 MiB.
+const CHECKER_STACK: usize = 8 << 20;
+
 /// Runs parse, resolve, check and graph; later stages run only on what earlier ones accepted.
 fn compile(spec: &SpecArgs) -> Compiled {
     let mut sources = Sources::new();
@@ -438,7 +442,8 @@ fn compile(spec: &SpecArgs) -> Compiled {
     // The checker converts each resource instance on a thread of its own as soon as the
     // resolver hands it on: the two stages overlap, and no stage holds every instance at once.
     let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Resolving>>(4);
-    let checking = std::thread::Builder::new().name("check".into()).spawn(move || {
+    let checker_thread = std::thread::Builder::new().name("check".into()).stack_size(CHECKER_STACK);
+    let checking = checker_thread.spawn(move || {
         let mut checker = berth_check::Checker::default();
         for item in receive.into_iter().flatten() {
             checker.add(item);

@@ -80,7 +80,7 @@ struct Pending {
     depends_on: Vec<(Address, Span)>,
     /// False when its name was taken: reported, and left out of the model.
     accepted: bool,
-    /// How many of its references have been received (they are received in order).
+    /// How many of its references, from the first, are known to have been received.
     received: usize,
 }
 
