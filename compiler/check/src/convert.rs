@@ -125,6 +125,8 @@ impl Converter {
             entry.1 += instances;
             entry.1
         };
+        self.index.by_address.reserve(instances);
+        self.names.reserve(instances);
         let m = &mut self.model;
         let room = |len: usize| announced.saturating_sub(len);
         match schema.name {

@@ -97,7 +97,7 @@ struct Resources<'m> {
 
 impl<'m> Resources<'m> {
     fn new(m: &'m Model) -> Self {
-        let mut by_address = HashMap::default();
+        let mut by_address = HashMap::with_capacity_and_hasher(m.metas().count(), Default::default());
         let mut group = Vec::new();
         for (i, meta) in m.metas().enumerate() {
             group.push(*by_address.entry(meta.address.as_ref()).or_insert(i as u32));
@@ -205,6 +205,8 @@ impl Builder<'_> {
             + m.containers.len()
             + m.forwards.len();
         self.graph.reserve_nodes(nodes);
+        // Most objects wait for one other (a container for its host): about an edge each.
+        self.edges.reserve(nodes);
         self.spans.reserve(nodes);
         self.node_meta.reserve(nodes);
         for (i, e) in m.environments.iter().enumerate() {

@@ -1655,7 +1655,7 @@ impl<'p> Evaluator<'p> {
     /// The object a keyed `for` expression makes from its entries in iteration order; a key
     /// made twice is an error naming the first repeated one.
     fn keyed_object(&mut self, mut entries: Vec<(ArcStr, Value)>, span: Span) -> R {
-        let mut seen = rustc_hash::FxHashSet::default();
+        let mut seen = rustc_hash::FxHashSet::with_capacity_and_hasher(entries.len(), Default::default());
         if let Some(key) = entries.iter().map(|(k, _)| k.as_str()).find(|k| !seen.insert(*k)) {
             self.diags.push(
                 Diagnostic::error(
@@ -1717,7 +1717,9 @@ impl<'p> Evaluator<'p> {
     }
 
     fn template(&mut self, t: &'p Template, sc: &Scope, span: Span) -> Result<String, Reported> {
-        let mut out = String::new();
+        // Most templates are short (`"${each.value.mib}Mi"`), and the text is copied into the
+        // value: room for them at once instead of growing.
+        let mut out = String::with_capacity(64);
         for element in t.iter() {
             match element {
                 Element::Literal(s) => out.push_str(s.value()),
