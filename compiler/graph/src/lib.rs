@@ -11,7 +11,6 @@ use berth_model::{Address, Edge, Item, Model, Node, ResourceGraph};
 use petgraph::graph::{DiGraph, NodeIndex};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// Builds the graph of a model. On a cycle, the graph has no order and the cycle is reported.
@@ -387,7 +386,7 @@ impl Builder<'_> {
         let mut text = String::new();
         let mut ends = Vec::with_capacity(self.graph.node_count());
         for n in self.graph.node_indices() {
-            let _ = write!(text, "{}", self.graph[n].address);
+            self.graph[n].address.push_to(&mut text);
             ends.push(text.len());
         }
         let name = |n: NodeIndex| {

@@ -17,6 +17,12 @@ pub enum Key {
 
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f)
+    }
+}
+
+impl Key {
+    fn write(&self, f: &mut impl fmt::Write) -> fmt::Result {
         match self {
             // Keys are almost always plain ASCII, which `{:?}` writes as it is.
             Key::Str(s) if s.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') => {
@@ -116,10 +122,23 @@ impl Address {
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f)
+    }
+}
+
+impl Address {
+    /// Appends the address's text to `out`, as `Display` writes it but without the formatting
+    /// machinery (ranking a fleet's graph writes every address).
+    pub fn push_to(&self, out: &mut String) {
+        let _ = self.write(out);
+    }
+
+    fn write(&self, f: &mut impl fmt::Write) -> fmt::Result {
         for m in &self.module {
-            write!(f, "module.{}", m.name)?;
+            f.write_str("module.")?;
+            f.write_str(&m.name)?;
             if let Some(k) = &m.key {
-                write!(f, "{k}")?;
+                k.write(f)?;
             }
             f.write_str(".")?;
         }
@@ -127,7 +146,7 @@ impl fmt::Display for Address {
         f.write_str(".")?;
         f.write_str(&self.label)?;
         if let Some(k) = &self.key {
-            fmt::Display::fmt(k, f)?;
+            k.write(f)?;
         }
         for n in &self.nested {
             f.write_str(".")?;
@@ -135,11 +154,13 @@ impl fmt::Display for Address {
             f.write_str(".")?;
             f.write_str(&n.label)?;
             if let Some(k) = &n.key {
-                fmt::Display::fmt(k, f)?;
+                k.write(f)?;
             }
         }
         if let Some(on) = &self.share {
-            write!(f, "[{on}]")?;
+            f.write_str("[")?;
+            f.write_str(on)?;
+            f.write_str("]")?;
         }
         Ok(())
     }
@@ -212,8 +233,11 @@ mod tests {
         let svc = Address::new("service", "svc").with_key(Some(Key::Str("svc-0000".into())));
         assert_eq!(svc.share("c001").to_string(), r#"service.svc["svc-0000"][c001]"#);
         let mut m = Address::new("release", "mongo").with_key(Some(Key::Int(2)));
-        m.module.push(ModuleStep { name: "db".into(), key: None });
-        assert_eq!(m.to_string(), "module.db.release.mongo[2]");
+        m.module.push(ModuleStep { name: "db".into(), key: Some(Key::Str("a\"b".into())) });
+        assert_eq!(m.to_string(), r#"module.db["a\"b"].release.mongo[2]"#);
+        let mut pushed = String::from("> ");
+        m.push_to(&mut pushed);
+        assert_eq!(pushed, format!("> {m}"));
     }
 
     #[test]
