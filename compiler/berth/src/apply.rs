@@ -514,7 +514,9 @@ fn compile_wanted(
         check_creatable(&mut c, narrow);
     }
     let code = finish(&c, format, || {});
-    desired(&c, narrow, secrets).ok_or(code)
+    let wanted = desired(&c, narrow, secrets).ok_or(code);
+    crate::drop_in_background(c);
+    wanted
 }
 
 /// Adds the errors of what berth cannot create directly (a cluster's missing IAM roles) when

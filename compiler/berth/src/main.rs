@@ -297,11 +297,13 @@ fn run(command: Command, format: DiagFormat) -> Result<ExitCode, String> {
     match command {
         Command::Check(spec) => {
             let c = compile(&spec);
-            Ok(finish(&c, format, || {
+            let code = finish(&c, format, || {
                 if format == DiagFormat::Human && !c.diags.has_errors() {
                     eprintln!("{}: ok", spec.spec);
                 }
-            }))
+            });
+            exit_without_freeing(c);
+            Ok(code)
         }
         Command::Graph { spec, format: gf } => {
             let c = compile(&spec);
@@ -320,9 +322,11 @@ fn run(command: Command, format: DiagFormat) -> Result<ExitCode, String> {
         Command::Build { spec, out, secrets_dir, terraform_format, threads } => {
             let mut c = compile(&spec);
             let mut written = None;
+            let mut tree = OutputTree::default();
             if let (Some(model), Some(graph), false) = (&c.model, &c.graph, c.diags.has_errors()) {
                 let options = EmitOptions { terraform_format, now_unix: c.now_unix, threads };
-                let (tree, emit_diags) = emit(model, graph, &options);
+                let emit_diags;
+                (tree, emit_diags) = emit(model, graph, &options);
                 if !emit_diags.has_errors() {
                     let secrets = secrets_dir.unwrap_or_else(|| sibling(&out, "secrets"));
                     let timer = Timer::from_env();
@@ -333,12 +337,14 @@ fn run(command: Command, format: DiagFormat) -> Result<ExitCode, String> {
                 }
                 c.diags.extend(emit_diags);
             }
-            Ok(finish(&c, format, || {
+            let code = finish(&c, format, || {
                 if let (Some((w, n)), DiagFormat::Human) = (written, format) {
                     let what = if w == output::Written::Unchanged { "unchanged" } else { "written" };
                     eprintln!("{}: {n} files {what}", out.display());
                 }
-            }))
+            });
+            exit_without_freeing((c, tree));
+            Ok(code)
         }
         Command::Plan { spec, state, narrow, out, json, detailed_exitcode, refresh, destroy } => {
             apply::plan(&spec, &state, &narrow, out.as_deref(), json, detailed_exitcode, refresh, destroy, format)
@@ -489,6 +495,20 @@ fn compile(spec: &SpecArgs) -> Compiled {
     timer.lap("graph");
     diags.extend(d);
     Compiled { sources, model: Some(model), graph: Some(graph), diags, sensitive, now_unix }
+}
+
+/// Leaves `value` to the exit, which returns its memory at once: a fleet's model and output
+/// are millions of allocations, freed one by one for nothing. Only for the last step of a
+/// command before the process exits.
+fn exit_without_freeing<T>(value: T) {
+    std::mem::forget(value);
+}
+
+/// Frees `value` on a thread of its own: a fleet's model is millions of allocations, and the
+/// work that follows need not wait for them.
+pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
+    // Without a thread, the value is freed here.
+    let _ = std::thread::Builder::new().name("free".into()).spawn(move || drop(value));
 }
 
 /// Every build target, in output order.

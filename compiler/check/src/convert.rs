@@ -115,6 +115,8 @@ pub(crate) struct Converter {
     lists: HashSet<usize>,
     /// See [`Cx::placement`].
     placement: Option<SharedList>,
+    /// See [`Cx::valid_images`].
+    valid_images: HashSet<ArcStr>,
 }
 
 impl Converter {
@@ -207,7 +209,12 @@ impl Converter {
         }
         self.index.add_locations(&r.body, &mut self.lists);
         let reader = Reader::new(&r.body, r.schema, r.span, &mut self.diags);
-        let mut cx = Cx { index: &self.index, diags: &mut self.diags, placement: self.placement.take() };
+        let mut cx = Cx {
+            index: &self.index,
+            diags: &mut self.diags,
+            placement: self.placement.take(),
+            valid_images: &mut self.valid_images,
+        };
         let meta = cx.meta(
             Meta { address: r.address, name: r.name, span: r.span, environment: None, depends_on: Vec::new() },
             &reader,
@@ -261,6 +268,8 @@ struct Cx<'a> {
     /// every instance once, so a fleet's services share one list naming every cluster, and it
     /// is converted once, not once per service.
     placement: Option<SharedList>,
+    /// The image references found valid so far, each checked once.
+    valid_images: &'a mut HashSet<ArcStr>,
 }
 
 /// A list of references converted, with the list (which keeps its identity) and what it
@@ -454,7 +463,7 @@ impl Cx<'_> {
         let d = &mut *self.diags;
         Container {
             meta,
-            image: rd.shared_string("image", d).unwrap_or_default(),
+            image: rd.image("image", self.valid_images, d).unwrap_or_default(),
             cpus: rd.number("cpus", d).unwrap_or(0.0),
             memory_bytes: rd.size("memory", false, d).unwrap_or(0),
             restart: rd.word("restart", d).unwrap_or_default(),
@@ -686,7 +695,7 @@ impl Cx<'_> {
                 Workload::StatefulSet
             },
             replicas: rd.integer("replicas", d).unwrap_or(0),
-            image: rd.string("image", d).unwrap_or_default(),
+            image: rd.image("image", self.valid_images, d).map(|s| s.to_string()).unwrap_or_default(),
             ports,
             cpu_millis,
             cpu,

@@ -7,6 +7,7 @@ use berth_diag::{Diagnostic, Diagnostics, Span, codes, did_you_mean};
 use berth_model::schema::{AttrSchema, BlockSchema, Default, Ty};
 use berth_model::{Address, ArcStr, Value};
 use berth_resolve::{Attr, Body, NestedBlock};
+use rustc_hash::FxHashSet;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -21,7 +22,8 @@ impl<'a> Reader<'a> {
     /// Checks names and presence of the body's attributes and nested blocks.
     pub fn new(body: &'a Body, schema: &'static BlockSchema, span: Span, diags: &mut Diagnostics) -> Self {
         for attr in &body.attrs {
-            if schema.attr(attr.name()).is_none() {
+            // The resolver found each attribute's schema entry, in this same block schema.
+            if attr.schema().is_none() {
                 let mut d = Diagnostic::error(
                     &codes::SCHEMA_UNKNOWN_ATTRIBUTE,
                     attr.name_span(),
@@ -84,8 +86,7 @@ impl<'a> Reader<'a> {
             }
         }
         for a in schema.attrs {
-            if a.default == Default::Required && body.attr(a.name).is_none() && !body.failed.iter().any(|f| f == a.name)
-            {
+            if a.default == Default::Required && body.attr_of(a).is_none() && !body.failed.iter().any(|f| f == a.name) {
                 diags.push(
                     Diagnostic::error(
                         &codes::SCHEMA_MISSING_ATTRIBUTE,
@@ -142,12 +143,17 @@ impl<'a> Reader<'a> {
 
     /// The value: given, else the schema default, else None. A given value is borrowed.
     fn value(&self, name: &str) -> Option<(Cow<'a, Value>, Span)> {
-        self.value_of(name, self.schema_attr(name))
+        self.value_of(self.schema_attr(name))
+    }
+
+    /// The attribute `schema` describes, as written.
+    fn given(&self, schema: &'static AttrSchema) -> Option<&'a Attr> {
+        self.body.attr_of(schema)
     }
 
     /// [`Reader::value`] with the attribute's schema already looked up.
-    fn value_of(&self, name: &str, schema: &'static AttrSchema) -> Option<(Cow<'a, Value>, Span)> {
-        match self.attr(name) {
+    fn value_of(&self, schema: &'static AttrSchema) -> Option<(Cow<'a, Value>, Span)> {
+        match self.given(schema) {
             Some(a) if !a.value.is_null() => Some((Cow::Borrowed(&a.value), a.span())),
             Some(_) | None => match schema.default {
                 Default::Str(s) => Some((Cow::Owned(Value::string(s)), self.span)),
@@ -180,7 +186,7 @@ impl<'a> Reader<'a> {
     pub fn word(&self, name: &str, diags: &mut Diagnostics) -> Option<&'static str> {
         let schema = self.schema_attr(name);
         let Ty::Enum(words) = schema.ty else { unreachable!("{name} of {} is not an enum", self.schema.name) };
-        match (self.attr(name).filter(|a| !a.value.is_null()), schema.default) {
+        match (self.given(schema).filter(|a| !a.value.is_null()), schema.default) {
             (None, Default::Str(d)) => Some(d),
             _ => self.shared_string(name, diags).and_then(|s| words.iter().copied().find(|w| *w == s.as_str())),
         }
@@ -190,12 +196,12 @@ impl<'a> Reader<'a> {
     pub fn shared_string(&self, name: &str, diags: &mut Diagnostics) -> Option<ArcStr> {
         let schema = self.schema_attr(name);
         let ty = schema.ty;
-        let given = self.attr(name).filter(|a| !a.value.is_null());
+        let given = self.given(schema).filter(|a| !a.value.is_null());
         let (s, span) = match (given, schema.default) {
             // The common default needs no intermediate value.
             (None, Default::Str(d)) => (ArcStr::from(d), self.span),
             _ => {
-                let (v, span) = self.value_of(name, schema)?;
+                let (v, span) = self.value_of(schema)?;
                 let s = match &*v {
                     Value::String(s) => s.clone(),
                     Value::Number(_) | Value::Bool(_) if matches!(ty, Ty::String) => ArcStr::from(v.to_string()),
@@ -234,6 +240,19 @@ impl<'a> Reader<'a> {
             );
             return None;
         }
+        Some(s)
+    }
+
+    /// An image reference attribute, checked once per distinct reference (a fleet's thousands
+    /// of containers share a handful of images): `valid` holds those found valid so far.
+    pub fn image(&self, name: &str, valid: &mut FxHashSet<ArcStr>, diags: &mut Diagnostics) -> Option<ArcStr> {
+        if let Some(Value::String(s)) = self.given(self.schema_attr(name)).map(|a| &a.value)
+            && valid.contains(s)
+        {
+            return Some(s.clone());
+        }
+        let s = self.shared_string(name, diags)?;
+        valid.insert(s.clone());
         Some(s)
     }
 
@@ -294,7 +313,6 @@ impl<'a> Reader<'a> {
             self.wrong(diags, name, span, &v, Ty::Strings);
             return Vec::new();
         };
-        let attr = self.attr(name);
         let mut out = Vec::new();
         for (i, item) in items.iter().enumerate() {
             match item {
@@ -302,7 +320,7 @@ impl<'a> Reader<'a> {
                 Value::String(s) => out.push(String::from(&**s)),
                 Value::Number(_) | Value::Bool(_) => out.push(item.to_string()),
                 other => {
-                    let at = attr.map_or(span, |a| a.element_span(i));
+                    let at = self.attr(name).map_or(span, |a| a.element_span(i));
                     self.wrong(diags, name, at, other, Ty::String);
                 }
             }
@@ -373,7 +391,7 @@ impl<'a> Reader<'a> {
     /// A reference to one object of the schema's kinds (its address borrowed from the body).
     pub fn reference(&self, name: &str, diags: &mut Diagnostics) -> Option<(&'a Address, Span)> {
         let schema = self.schema_attr(name);
-        let (v, span) = self.value_of(name, schema)?;
+        let (v, span) = self.value_of(schema)?;
         let Ty::Ref(kinds) = schema.ty else { return None };
         match v {
             Cow::Borrowed(v) => ref_of(v, span, name, kinds, diags),
@@ -386,7 +404,7 @@ impl<'a> Reader<'a> {
     /// the body).
     pub fn references(&self, name: &str, diags: &mut Diagnostics) -> Vec<(&'a Address, Span)> {
         let schema = self.schema_attr(name);
-        let Some((v, span)) = self.value_of(name, schema) else { return Vec::new() };
+        let Some((v, span)) = self.value_of(schema) else { return Vec::new() };
         let Ty::Refs(kinds) = schema.ty else { return Vec::new() };
         match v {
             Cow::Borrowed(v) => self.refs_in(v, span, name, kinds, diags),

@@ -271,6 +271,9 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     }
 }
 
+/// Objects of at most this many entries are searched by a scan.
+const SCANNED: usize = 8;
+
 /// The entries of an object value: a vector sorted by key, without duplicate keys.
 ///
 /// Spec objects are small (a fleet's variable file holds tens of thousands of four-key
@@ -295,6 +298,11 @@ impl Object {
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
+        // Most objects are a handful of entries: comparing lengths first, a scan compares the
+        // text of one key or two where a binary search compares three.
+        if self.0.len() <= SCANNED {
+            return self.0.iter().find(|(k, _)| k.len() == key.len() && k.as_str() == key).map(|(_, v)| v);
+        }
         self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok().map(|i| &self.0[i].1)
     }
 
@@ -372,7 +380,7 @@ pub fn format_number(n: f64) -> String {
 /// Writes a number as [`format_number`] formats it.
 pub fn write_number(out: &mut impl fmt::Write, n: f64) -> fmt::Result {
     if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
-        write!(out, "{}", n as i64)
+        out.write_str(itoa::Buffer::new().format(n as i64))
     } else if n.abs() >= 1e21 {
         write!(out, "{n:e}")
     } else {

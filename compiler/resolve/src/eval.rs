@@ -6,6 +6,7 @@
 //! cycle with its path.
 
 use crate::load::Program;
+use crate::lower::{Lowered, Path};
 use crate::{
     Attr, AttrSite, Body, Inputs, NestedBlock, Resolved, ResolvedOutput, Resolving, Resource, functions, types::Type,
 };
@@ -79,7 +80,7 @@ struct ResDecl<'p> {
 
 /// A `for_each` or `count` binding.
 #[derive(Debug, Clone)]
-enum Binding {
+pub(crate) enum Binding {
     Each { key: Value, value: Value },
     Count(u64),
 }
@@ -154,6 +155,17 @@ struct Obj<'p> {
     reference: Option<Arc<Reference>>,
 }
 
+/// What is known of an attribute before evaluating it.
+struct AttrForm<'p> {
+    /// Where it is written, shared by every instance of its block; `None` for a meta
+    /// attribute (`for_each`, `count`, `depends_on`, `name`), which is not part of the body.
+    site: Option<Arc<AttrSite>>,
+    /// The expression has the same value in every instance of its block.
+    invariant: bool,
+    /// Its lowered form, tried before the general evaluator.
+    lowered: Lowered<'p>,
+}
+
 /// Where an expression is evaluated.
 #[derive(Clone, Copy)]
 struct Scope {
@@ -204,9 +216,6 @@ struct Evaluator<'p> {
     expanded: HashMap<(usize, usize), Instances>,
     /// Instance by key per (module instance, resource decl), built on the first `kind.label[key]`.
     by_key: HashMap<(usize, usize), KeyIndex>,
-    /// Where each evaluated attribute is written, by attribute pointer: one per attribute in
-    /// the source, shared by every instance of its block.
-    sites: HashMap<usize, Arc<AttrSite>>,
     /// Expanded nested blocks per (object, block pointer): child objects.
     nested: HashMap<(usize, usize), Result<Vec<usize>, Reported>>,
     /// Module instances per (module instance, call index).
@@ -215,8 +224,9 @@ struct Evaluator<'p> {
     /// instances they refer to, by (attribute pointer, module instance): a fleet's placement
     /// list names every cluster and is computed once, not once per service.
     invariant: HashMap<(usize, usize), (R, Vec<usize>)>,
-    /// Whether an attribute is the same in every instance of its block, by attribute pointer.
-    invariance: HashMap<usize, bool>,
+    /// What is known of each attribute in the source before evaluating it, by attribute
+    /// pointer: found once, shared by every instance of its block.
+    forms: HashMap<usize, AttrForm<'p>>,
     /// Values computed once and possibly needed again, with the instances they refer to.
     /// Attributes leave it when they are moved into the output (see [`Evaluator::eval_body`]).
     memo: HashMap<MemoKey<'p>, (R, Vec<usize>)>,
@@ -245,11 +255,10 @@ pub(crate) fn evaluate(
         objs: Vec::new(),
         expanded: HashMap::default(),
         by_key: HashMap::default(),
-        sites: HashMap::default(),
         nested: HashMap::default(),
         called: HashMap::default(),
         invariant: HashMap::default(),
-        invariance: HashMap::default(),
+        forms: HashMap::default(),
         memo: HashMap::default(),
         in_progress: Vec::new(),
         refs: vec![Vec::new()],
@@ -780,36 +789,20 @@ impl<'p> Evaluator<'p> {
         } else {
             &["for_each", "count"]
         };
-        let mut out = Body {
-            attrs: Vec::with_capacity(body.attributes().filter(|a| !meta.contains(&a.key.as_str())).count()),
-            ..Body::default()
-        };
+        // Meta attributes are few, and the body goes straight on to the check stage: room for
+        // every attribute is near enough.
+        let mut out = Body { attrs: Vec::with_capacity(body.attributes().count()), ..Body::default() };
         for structure in body.iter() {
             if let Some(attr) = structure.as_attribute() {
-                let key = attr.key.as_str();
-                if meta.contains(&key) {
-                    continue;
+                if !self.forms.contains_key(&key_of(attr)) {
+                    self.add_attr_form(obj, attr, meta.contains(&attr.key.as_str()));
                 }
+                let Some(site) = self.forms[&key_of(attr)].site.clone() else { continue };
                 let Ok(value) = self.take_attr_value(obj, attr) else {
-                    out.failed.push(key.to_string());
+                    out.failed.push(attr.key.as_str().to_string());
                     continue;
                 };
-                let schema = self.objs[obj].schema;
-                let site = self.sites.entry(key_of(attr)).or_insert_with(|| {
-                    // Known attributes share their schema's name; unknown ones (reported by
-                    // the check stage) own theirs.
-                    let name = match schema.and_then(|s| s.attr(key)) {
-                        Some(a) => Cow::Borrowed(a.name),
-                        None => Cow::Owned(key.to_string()),
-                    };
-                    Arc::new(AttrSite {
-                        name,
-                        name_span: span_of(file, &attr.key),
-                        span: span_of(file, &attr.value),
-                        elements: element_spans(file, &attr.value),
-                    })
-                });
-                out.attrs.push(Attr { site: Arc::clone(site), value });
+                out.attrs.push(Attr { site, value });
             } else if let Some(block) = structure.as_block() {
                 let Ok(children) = self.nested_objects(obj, block) else { continue };
                 for child in children {
@@ -1248,7 +1241,13 @@ impl<'p> Evaluator<'p> {
             }
             None => {}
         }
-        let shared = self.is_invariant(obj, attr).then(|| (key_of(attr), self.insts[self.objs[obj].inst].modinst));
+        let form = &self.forms[&key_of(attr)];
+        if !form.invariant
+            && let Some(value) = form.lowered.eval(|name| self.iterator_binding(obj, name))
+        {
+            return Ok(value);
+        }
+        let shared = form.invariant.then(|| (key_of(attr), self.insts[self.objs[obj].inst].modinst));
         if let Some((value, refs)) = shared.and_then(|k| self.invariant.get(&k)) {
             let value = value.clone();
             if let Some(top) = self.refs.last_mut() {
@@ -1277,24 +1276,57 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    /// True if the attribute has the same value in every instance of its block: its
-    /// expression names no `each`, `count`, `self` or iterator of an enclosing nested block
-    /// (anywhere, even as an attribute name: a conservative test, decided once per attribute).
-    fn is_invariant(&mut self, obj: usize, attr: &'p Attribute) -> bool {
-        if let Some(&known) = self.invariance.get(&key_of(attr)) {
-            return known;
+    /// Finds what is known of an attribute, on its first evaluation: where it is written,
+    /// unless it is a meta attribute (`for_each`, `count`, ...); whether it has the same value
+    /// in every instance of its block (it names no `each`, `count`, `self` or iterator of an
+    /// enclosing nested block, anywhere, even as an attribute name: a conservative test); and
+    /// its lowered form.
+    fn add_attr_form(&mut self, obj: usize, attr: &'p Attribute, meta: bool) {
+        let form = if meta {
+            AttrForm { site: None, invariant: false, lowered: Lowered::General }
+        } else {
+            let file = self.objs[obj].file;
+            let key = attr.key.as_str();
+            // Known attributes share their schema's name; unknown ones (reported by the check
+            // stage) own theirs.
+            let schema = self.objs[obj].schema.and_then(|s| s.attr(key));
+            let name = match schema {
+                Some(a) => Cow::Borrowed(a.name),
+                None => Cow::Owned(key.to_string()),
+            };
+            let site = Arc::new(AttrSite {
+                name,
+                schema,
+                name_span: span_of(file, &attr.key),
+                span: span_of(file, &attr.value),
+                elements: element_spans(file, &attr.value),
+            });
+            let mut variant = vec!["each", "count", "self"];
+            let mut o = Some(obj);
+            while let Some(i) = o {
+                variant.extend(self.objs[i].binding.as_deref().map(|(kind, _)| kind.as_str()));
+                o = self.objs[i].parent;
+            }
+            let mut finder = NameFinder { names: &variant, found: false };
+            finder.visit_expr(&attr.value);
+            let invariant = !finder.found;
+            let iterators: Vec<&str> = variant.into_iter().filter(|&name| name != "self").collect();
+            AttrForm { site: Some(site), invariant, lowered: Lowered::new(&attr.value, &iterators) }
+        };
+        self.forms.insert(key_of(attr), form);
+    }
+
+    /// The binding of the iterator `name` (`each`, `count` or a nested block's type) seen from
+    /// an object's attributes, as [`Evaluator::traversal_root`] finds it.
+    fn iterator_binding(&self, obj: usize, name: &str) -> Option<&Binding> {
+        if let Some(binding) = self.nested_binding(obj, name) {
+            return Some(binding);
         }
-        let mut variant = vec!["each", "count", "self"];
-        let mut o = Some(obj);
-        while let Some(i) = o {
-            variant.extend(self.objs[i].binding.as_deref().map(|(kind, _)| kind.as_str()));
-            o = self.objs[i].parent;
+        let binding = self.insts[self.objs[obj].inst].binding.as_ref()?;
+        match (name, binding) {
+            ("each", Binding::Each { .. }) | ("count", Binding::Count(_)) => Some(binding),
+            _ => None,
         }
-        let mut finder = NameFinder { names: &variant, found: false };
-        finder.visit_expr(&attr.value);
-        let known = !finder.found;
-        self.invariance.insert(key_of(attr), known);
-        known
     }
 
     /// Resolves `ops` against an object: nested blocks, then an attribute. Returns the value
@@ -1633,7 +1665,26 @@ impl<'p> Evaluator<'p> {
         let mut list = Vec::new();
         let mut entries: Vec<(ArcStr, Value)> = Vec::new();
         let mut groups: BTreeMap<ArcStr, Vec<Value>> = BTreeMap::new();
+        // `{ for k, v in c : KEY => VALUE }`, without condition or grouping, whose key and value
+        // are read from `k` or `v`: each entry is made without binding the names.
+        let roots: Vec<&str> = key_var.into_iter().chain([value_var]).collect();
+        let lowered = match (&f.key_expr, &f.cond, f.grouping) {
+            (Some(key), None, false) => Path::new(key, &roots).zip(Path::new(&f.value_expr, &roots)),
+            _ => None,
+        };
         for (k, v) in pairs {
+            if let Some((key_path, value_path)) = &lowered
+                && entries.len() < MAX_ELEMENTS
+            {
+                // The value variable is bound last, so it wins when both have one name.
+                let root = |path: &Path| if path.root == value_var { &v } else { &k };
+                if let (Some(Value::String(key)), Some(value)) =
+                    (key_path.get(root(key_path)), value_path.get(root(value_path)))
+                {
+                    entries.push((key.clone(), value.clone()));
+                    continue;
+                }
+            }
             let depth = self.bindings.len();
             if let Some(kv) = key_var {
                 self.bindings.push((kv, k));

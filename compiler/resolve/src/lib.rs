@@ -9,10 +9,11 @@
 mod eval;
 pub mod functions;
 mod load;
+mod lower;
 mod types;
 
 use berth_diag::{Diagnostics, FileId, Sources, Span};
-use berth_model::schema::BlockSchema;
+use berth_model::schema::{AttrSchema, BlockSchema};
 use berth_model::{Address, ArcStr, Reference, Value};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -81,7 +82,13 @@ pub struct Body {
 impl Body {
     /// The attribute of this name.
     pub fn attr(&self, name: &str) -> Option<&Attr> {
-        self.attrs.iter().find(|a| a.name() == name)
+        self.attrs.iter().find(|a| berth_model::schema::same_name(a.name(), name))
+    }
+
+    /// The attribute that `schema`, an entry of the body's block schema, describes: found
+    /// without comparing names.
+    pub fn attr_of(&self, schema: &'static AttrSchema) -> Option<&Attr> {
+        self.attrs.iter().find(|a| a.site.schema.is_some_and(|s| std::ptr::eq(s, schema)))
     }
 }
 
@@ -100,6 +107,9 @@ pub struct Attr {
 pub(crate) struct AttrSite {
     /// The schema's name for known attributes, so that every block shares it.
     pub(crate) name: Cow<'static, str>,
+    /// Its entry in the schema of the block it is evaluated in; `None` if that has no such
+    /// attribute.
+    pub(crate) schema: Option<&'static AttrSchema>,
     /// Where the name is.
     pub(crate) name_span: Span,
     /// Where the value expression is.
@@ -113,6 +123,11 @@ impl Attr {
     /// Its name.
     pub fn name(&self) -> &str {
         &self.site.name
+    }
+
+    /// Its entry in the schema of its block; `None` if that has no such attribute.
+    pub fn schema(&self) -> Option<&'static AttrSchema> {
+        self.site.schema
     }
 
     /// Where its name is.

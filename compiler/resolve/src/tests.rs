@@ -303,3 +303,85 @@ environment "c" {
 "#);
     assert_eq!(d, vec!["ref::unknown: `each` has only `key` and `value`", "ref::unknown: `count` has only `index`"]);
 }
+
+#[test]
+fn lowered_iterator_fields_and_templates_give_the_general_values_and_messages() {
+    let (r, d) = run(r#"
+locals {
+  items = {
+    a = { image = "img:1", mib = 512, on = true, tags = { tier = "web" } }
+    b = { image = "img:2", mib = 1.5, on = false, tags = { tier = "db" } }
+  }
+}
+environment "e" {
+  for_each = local.items
+  owner = each.value.image
+  text = "${each.key}:${each.value.mib}Mi:${each.value.on}"
+  tier = each.value.tags.tier
+  whole = each.value.tags
+}
+environment "n" {
+  count = 2
+  owner = "n${count.index}"
+  index = count.index
+}
+"#);
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(attr(&r, r#"environment.e["b"]"#, "owner"), Value::string("img:2"));
+    assert_eq!(attr(&r, r#"environment.e["a"]"#, "text"), Value::string("a:512Mi:true"));
+    assert_eq!(attr(&r, r#"environment.e["b"]"#, "text"), Value::string("b:1.5Mi:false"));
+    assert_eq!(attr(&r, r#"environment.e["a"]"#, "tier"), Value::string("web"));
+    assert_eq!(attr(&r, r#"environment.e["b"]"#, "whole").to_string(), r#"{tier = "db"}"#);
+    assert_eq!(attr(&r, "environment.n[1]", "owner"), Value::string("n1"));
+    assert_eq!(attr(&r, "environment.n[1]", "index"), Value::Number(1.0));
+
+    // What a lowered form cannot give is left to the general evaluator, which reports it.
+    let (_, d) = run(r#"
+environment "bad" {
+  for_each = { a = { list = [1], n = 1 } }
+  text = "${each.value.list}"
+  missing = each.value.nope
+  deep = each.value.n.x
+  index = count.index
+}
+"#);
+    let expected = [
+        "a template can hold strings, numbers and bools",
+        "has no attribute `nope`",
+        "cannot read attribute `x` of a number",
+        "`count` is only defined in a block with `count`",
+    ];
+    for text in expected {
+        assert!(d.iter().any(|m| m.contains(text)), "no {text:?} in {d:?}");
+    }
+}
+
+#[test]
+fn a_keyed_for_reading_its_variables_gives_the_general_entries() {
+    let (r, d) = run(r#"
+locals {
+  list = [{ name = "b", n = 1, tags = { t = "x" } }, { name = "a", n = 2, tags = { t = "y" } }]
+  map = { a = { x = 1 }, b = { x = 2 } }
+}
+environment "e" {
+  owner = jsonencode({
+    by_name = { for p in local.list : p.name => p.tags.t }
+    by_n = { for i, p in local.list : p.n => i }
+    swapped = { for k, v in local.map : v.x => k }
+    keyed = { for k, v in local.map : k => v }
+  })
+}
+"#);
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(
+        attr(&r, "environment.e", "owner"),
+        Value::string(
+            r#"{"by_n":{"1":0,"2":1},"by_name":{"a":"y","b":"x"},"keyed":{"a":{"x":1},"b":{"x":2}},"swapped":{"1":"a","2":"b"}}"#
+        )
+    );
+    let (_, d) = run(r#"
+locals { list = [{ name = "a" }, { name = "b" }, { name = "a" }, { n = 1 }] }
+environment "e" { owner = jsonencode({ for p in local.list : p.name => p }) }
+"#);
+    assert_eq!(d, vec![r#"eval::index: the object has no attribute `name`"#], "{d:?}");
+}
