@@ -514,9 +514,7 @@ fn compile_wanted(
         check_creatable(&mut c, narrow);
     }
     let code = finish(&c, format, || {});
-    let wanted = desired(&c, narrow, secrets).ok_or(code);
-    crate::drop_in_background(c);
-    wanted
+    desired(&c, narrow, secrets).ok_or(code)
 }
 
 /// Adds the errors of what berth cannot create directly (a cluster's missing IAM roles) when

@@ -504,13 +504,6 @@ fn exit_without_freeing<T>(value: T) {
     std::mem::forget(value);
 }
 
-/// Frees `value` on a thread of its own: a fleet's model is millions of allocations, and the
-/// work that follows need not wait for them.
-pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
-    // Without a thread, the value is freed here.
-    let _ = std::thread::Builder::new().name("free".into()).spawn(move || drop(value));
-}
-
 /// Every build target, in output order.
 fn emitters(options: &EmitOptions) -> Vec<Box<dyn Emitter>> {
     vec![

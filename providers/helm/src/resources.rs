@@ -13,7 +13,7 @@
 //! shortest validity among the issuer's certificates and its CA, so the first apply after half
 //! a certificate's life renews it.
 
-use crate::chart::Plan;
+use crate::chart::{ClusterPlan, Plan};
 use crate::objects::{Template, cluster_templates};
 use crate::tls::{Issued, identity_hash};
 use berth_diag::Diagnostics;
@@ -39,41 +39,51 @@ pub(crate) fn resources(model: &Model, now_unix: i64) -> Vec<Resource> {
         Some(version) => json!({ SECRET_KEY: placeholder(version, &model.certificates[ci].meta.name, key) }),
         None => Value::Null,
     };
+    // Clusters are listed on every core, each on its own; the objects come back in cluster
+    // order.
+    let charted: Vec<usize> = (0..plan.clusters.len()).filter(|&c| !plan.clusters[c].is_empty()).collect();
+    berth_model::par::map(charted, 0, |c| cluster_resources(model, c, &plan.clusters[c], &placeholder))
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The objects of one cluster with a chart.
+fn cluster_resources(
+    model: &Model,
+    c: usize,
+    cp: &ClusterPlan,
+    placeholder: &(dyn Fn(usize, &str) -> Value + Sync),
+) -> Vec<Resource> {
+    let cluster = &model.clusters[c];
+    let base = cluster.meta.address.to_string();
+    let templates: Vec<Template> = cluster_templates(model, c, cp, placeholder);
+    let namespaces: Vec<String> = templates
+        .iter()
+        .flat_map(|t| &t.objects)
+        .filter(|o| o.manifest["kind"] == "Namespace")
+        .filter_map(|o| o.manifest["metadata"]["name"].as_str().map(str::to_string))
+        .collect();
     let mut out = Vec::new();
-    for (c, cp) in plan.clusters.iter().enumerate() {
-        if cp.is_empty() {
-            continue;
+    for o in templates.into_iter().flat_map(|t| t.objects) {
+        let m = &o.manifest;
+        let kind = format!("{}/{}", m["apiVersion"].as_str().unwrap_or_default(), m["kind"].as_str().unwrap_or_default());
+        let name = m["metadata"]["name"].as_str().unwrap_or_default();
+        let namespace = m["metadata"]["namespace"].as_str().map(str::to_string);
+        let address = match &namespace {
+            Some(ns) => format!("{base}:{kind}/{ns}/{name}"),
+            None => format!("{base}:{kind}/{name}"),
+        };
+        let mut attrs = Map::with_capacity(2);
+        attrs.insert("cluster".into(), json!(cluster.context));
+        attrs.insert("manifest".into(), o.manifest);
+        let mut r = Resource::new(address, ENGINE, &kind, attrs)
+            .replace_on(&["cluster"])
+            .in_environment(o.environment.map(|e| model.environments[e].meta.name.to_string()));
+        if let Some(ns) = namespace.filter(|ns| namespaces.contains(ns)) {
+            r = r.depends_on(&format!("{base}:v1/Namespace/{ns}"));
         }
-        let cluster = &model.clusters[c];
-        let base = cluster.meta.address.to_string();
-        let templates: Vec<Template> = cluster_templates(model, c, cp, &placeholder);
-        let namespaces: Vec<String> = templates
-            .iter()
-            .flat_map(|t| &t.objects)
-            .filter(|o| o.manifest["kind"] == "Namespace")
-            .filter_map(|o| o.manifest["metadata"]["name"].as_str().map(str::to_string))
-            .collect();
-        for o in templates.into_iter().flat_map(|t| t.objects) {
-            let m = &o.manifest;
-            let kind =
-                format!("{}/{}", m["apiVersion"].as_str().unwrap_or_default(), m["kind"].as_str().unwrap_or_default());
-            let name = m["metadata"]["name"].as_str().unwrap_or_default();
-            let namespace = m["metadata"]["namespace"].as_str().map(str::to_string);
-            let address = match &namespace {
-                Some(ns) => format!("{base}:{kind}/{ns}/{name}"),
-                None => format!("{base}:{kind}/{name}"),
-            };
-            let mut attrs = Map::with_capacity(2);
-            attrs.insert("cluster".into(), json!(cluster.context));
-            attrs.insert("manifest".into(), o.manifest);
-            let mut r = Resource::new(address, ENGINE, &kind, attrs)
-                .replace_on(&["cluster"])
-                .in_environment(o.environment.map(|e| model.environments[e].meta.name.to_string()));
-            if let Some(ns) = namespace.filter(|ns| namespaces.contains(ns)) {
-                r = r.depends_on(&format!("{base}:v1/Namespace/{ns}"));
-            }
-            out.push(r);
-        }
+        out.push(r);
     }
     out
 }
