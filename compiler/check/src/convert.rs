@@ -442,7 +442,7 @@ impl Cx<'_> {
         let empty = berth_resolve::Body::default();
         let pb = rd.blocks("placement").next();
         let p = Reader::optional(pb.map(|b| (&b.body, b.span)), &empty, placement_schema, rd.span(), d);
-        let strategy = match p.string("strategy", d).as_deref() {
+        let strategy = match p.word("strategy", d) {
             Some("bin-pack") => ContainerStrategy::BinPack,
             Some("pinned") => ContainerStrategy::Pinned,
             _ => ContainerStrategy::RoundRobin,
@@ -613,7 +613,7 @@ impl Cx<'_> {
             );
         }
         let p = Reader::optional(pb.map(|b| (&b.body, b.span)), &empty, placement_schema, rd.span(), d);
-        let strategy = match p.string("strategy", d).as_deref() {
+        let strategy = match p.word("strategy", d) {
             Some("spread") => ServiceStrategy::Spread,
             Some("pinned") => ServiceStrategy::Pinned,
             _ => ServiceStrategy::Fill,
@@ -689,7 +689,7 @@ impl Cx<'_> {
         let certificate = rd.reference("certificate", d).and_then(|(a, s)| self.resolve(a, s));
         let d = &mut *self.diags;
         Service {
-            workload: if rd.string("workload", d).as_deref() == Some("Deployment") {
+            workload: if rd.word("workload", d) == Some("Deployment") {
                 Workload::Deployment
             } else {
                 Workload::StatefulSet
@@ -704,7 +704,7 @@ impl Cx<'_> {
             command: rd.strings("command", d),
             namespace: checked_name(rd, "namespace", formats::dns_label, d),
             headless: rd.bool("headless", d).unwrap_or(false),
-            parallel: rd.string("pod_management", d).as_deref() == Some("Parallel"),
+            parallel: rd.word("pod_management", d) == Some("Parallel"),
             wait_for,
             certificate,
             tls_mount: rd.string("tls_mount", d).unwrap_or_default(),
@@ -741,7 +741,7 @@ impl Cx<'_> {
         let mut layers = Vec::new();
         for b in rd.blocks("layer") {
             let l = Reader::new(&b.body, layer_schema, b.span, d);
-            let changes = match l.string("changes", d).as_deref() {
+            let changes = match l.word("changes", d) {
                 Some("never") => Cadence::Never,
                 Some("yearly") => Cadence::Yearly,
                 Some("monthly") => Cadence::Monthly,
@@ -857,7 +857,7 @@ impl Cx<'_> {
             target_port: rd.port("target_port", d).unwrap_or(0),
             protocol: rd.string("protocol", d).unwrap_or_default(),
             sources,
-            home_only: rd.string("on", d).as_deref() == Some("home"),
+            home_only: rd.word("on", d) == Some("home"),
             meta,
         }
     }

@@ -141,19 +141,24 @@ impl<'a> Reader<'a> {
         self.schema.attr(name).unwrap_or_else(|| panic!("schema of {} has no attribute {name}", self.schema.name))
     }
 
+    /// The attribute `name` as written, if set, and its schema entry: a set attribute carries
+    /// its entry, so only an unset one is looked up in the schema.
+    fn entry(&self, name: &str) -> (Option<&'a Attr>, &'static AttrSchema) {
+        match self.attr(name) {
+            Some(a) => (Some(a), a.schema().unwrap_or_else(|| self.schema_attr(name))),
+            None => (None, self.schema_attr(name)),
+        }
+    }
+
     /// The value: given, else the schema default, else None. A given value is borrowed.
     fn value(&self, name: &str) -> Option<(Cow<'a, Value>, Span)> {
-        self.value_of(self.schema_attr(name))
+        let (given, schema) = self.entry(name);
+        self.given_or_default(given, schema)
     }
 
-    /// The attribute `schema` describes, as written.
-    fn given(&self, schema: &'static AttrSchema) -> Option<&'a Attr> {
-        self.body.attr_of(schema)
-    }
-
-    /// [`Reader::value`] with the attribute's schema already looked up.
-    fn value_of(&self, schema: &'static AttrSchema) -> Option<(Cow<'a, Value>, Span)> {
-        match self.given(schema) {
+    /// [`Reader::value`] of an attribute already looked up.
+    fn given_or_default(&self, given: Option<&'a Attr>, schema: &'static AttrSchema) -> Option<(Cow<'a, Value>, Span)> {
+        match given {
             Some(a) if !a.value.is_null() => Some((Cow::Borrowed(&a.value), a.span())),
             Some(_) | None => match schema.default {
                 Default::Str(s) => Some((Cow::Owned(Value::string(s)), self.span)),
@@ -184,9 +189,9 @@ impl<'a> Reader<'a> {
 
     /// An enum attribute: the schema's word for it, so nothing is copied.
     pub fn word(&self, name: &str, diags: &mut Diagnostics) -> Option<&'static str> {
-        let schema = self.schema_attr(name);
+        let (given, schema) = self.entry(name);
         let Ty::Enum(words) = schema.ty else { unreachable!("{name} of {} is not an enum", self.schema.name) };
-        match (self.given(schema).filter(|a| !a.value.is_null()), schema.default) {
+        match (given.filter(|a| !a.value.is_null()), schema.default) {
             (None, Default::Str(d)) => Some(d),
             _ => self.shared_string(name, diags).and_then(|s| words.iter().copied().find(|w| *w == s.as_str())),
         }
@@ -194,14 +199,13 @@ impl<'a> Reader<'a> {
 
     /// [`Reader::string`] as the value's own string when it is one, so nothing is copied.
     pub fn shared_string(&self, name: &str, diags: &mut Diagnostics) -> Option<ArcStr> {
-        let schema = self.schema_attr(name);
+        let (given, schema) = self.entry(name);
         let ty = schema.ty;
-        let given = self.given(schema).filter(|a| !a.value.is_null());
-        let (s, span) = match (given, schema.default) {
+        let (s, span) = match (given.filter(|a| !a.value.is_null()), schema.default) {
             // The common default needs no intermediate value.
             (None, Default::Str(d)) => (ArcStr::from(d), self.span),
             _ => {
-                let (v, span) = self.value_of(schema)?;
+                let (v, span) = self.given_or_default(given, schema)?;
                 let s = match &*v {
                     Value::String(s) => s.clone(),
                     Value::Number(_) | Value::Bool(_) if matches!(ty, Ty::String) => ArcStr::from(v.to_string()),
@@ -246,7 +250,7 @@ impl<'a> Reader<'a> {
     /// An image reference attribute, checked once per distinct reference (a fleet's thousands
     /// of containers share a handful of images): `valid` holds those found valid so far.
     pub fn image(&self, name: &str, valid: &mut FxHashSet<ArcStr>, diags: &mut Diagnostics) -> Option<ArcStr> {
-        if let Some(Value::String(s)) = self.given(self.schema_attr(name)).map(|a| &a.value)
+        if let Some(Value::String(s)) = self.attr(name).map(|a| &a.value)
             && valid.contains(s)
         {
             return Some(s.clone());
@@ -306,8 +310,23 @@ impl<'a> Reader<'a> {
         port_of(&v, span, name, diags)
     }
 
+    /// True if the body does not set the list or map attribute `name`. Such attributes have no
+    /// default (the schema's tests hold it), so an absent one is empty, found without looking
+    /// up its schema entry: most of a fleet's containers set none of their lists.
+    fn unset_collection(&self, name: &str) -> bool {
+        debug_assert!(
+            self.schema.attr(name).is_some_and(|a| matches!(a.default, Default::None | Default::Required)),
+            "{name} of {} is not a collection without default",
+            self.schema.name
+        );
+        self.attr(name).is_none()
+    }
+
     /// A list of strings (numbers are converted).
     pub fn strings(&self, name: &str, diags: &mut Diagnostics) -> Vec<String> {
+        if self.unset_collection(name) {
+            return Vec::new();
+        }
         let Some((v, span)) = self.value(name) else { return Vec::new() };
         let Some(items) = v.as_list() else {
             self.wrong(diags, name, span, &v, Ty::Strings);
@@ -330,6 +349,9 @@ impl<'a> Reader<'a> {
 
     /// A map of strings (numbers and bools converted).
     pub fn string_map(&self, name: &str, diags: &mut Diagnostics) -> BTreeMap<String, String> {
+        if self.unset_collection(name) {
+            return BTreeMap::new();
+        }
         let Some((v, span)) = self.value(name) else { return BTreeMap::new() };
         let Some(entries) = v.as_object() else {
             self.wrong(diags, name, span, &v, Ty::StringMap);
@@ -390,8 +412,8 @@ impl<'a> Reader<'a> {
 
     /// A reference to one object of the schema's kinds (its address borrowed from the body).
     pub fn reference(&self, name: &str, diags: &mut Diagnostics) -> Option<(&'a Address, Span)> {
-        let schema = self.schema_attr(name);
-        let (v, span) = self.value_of(schema)?;
+        let (given, schema) = self.entry(name);
+        let (v, span) = self.given_or_default(given, schema)?;
         let Ty::Ref(kinds) = schema.ty else { return None };
         match v {
             Cow::Borrowed(v) => ref_of(v, span, name, kinds, diags),
@@ -403,8 +425,11 @@ impl<'a> Reader<'a> {
     /// A list of references to objects of the schema's kinds (their addresses borrowed from
     /// the body).
     pub fn references(&self, name: &str, diags: &mut Diagnostics) -> Vec<(&'a Address, Span)> {
-        let schema = self.schema_attr(name);
-        let Some((v, span)) = self.value_of(schema) else { return Vec::new() };
+        if self.unset_collection(name) {
+            return Vec::new();
+        }
+        let (given, schema) = self.entry(name);
+        let Some((v, span)) = self.given_or_default(given, schema) else { return Vec::new() };
         let Ty::Refs(kinds) = schema.ty else { return Vec::new() };
         match v {
             Cow::Borrowed(v) => self.refs_in(v, span, name, kinds, diags),

@@ -625,4 +625,23 @@ mod tests {
         assert!(resource("host").unwrap().attr("for_each").is_some());
         assert!(resource("host").unwrap().block("volume").unwrap().attr("for_each").is_none());
     }
+
+    /// The check stage reads an unset list or map as empty without looking at its default.
+    #[test]
+    fn lists_and_maps_have_no_default() {
+        fn walk(b: &BlockSchema) {
+            for a in b.attrs {
+                if matches!(a.ty, Ty::Strings | Ty::StringMap | Ty::Refs(_)) {
+                    assert!(
+                        matches!(a.default, Default::None | Default::Required),
+                        "{}.{} has a default",
+                        b.name,
+                        a.name
+                    );
+                }
+            }
+            b.blocks.iter().for_each(walk);
+        }
+        RESOURCES.iter().for_each(walk);
+    }
 }

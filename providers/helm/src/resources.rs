@@ -67,7 +67,8 @@ fn cluster_resources(
     let mut out = Vec::new();
     for o in templates.into_iter().flat_map(|t| t.objects) {
         let m = &o.manifest;
-        let kind = format!("{}/{}", m["apiVersion"].as_str().unwrap_or_default(), m["kind"].as_str().unwrap_or_default());
+        let kind =
+            format!("{}/{}", m["apiVersion"].as_str().unwrap_or_default(), m["kind"].as_str().unwrap_or_default());
         let name = m["metadata"]["name"].as_str().unwrap_or_default();
         let namespace = m["metadata"]["namespace"].as_str().map(str::to_string);
         let address = match &namespace {
