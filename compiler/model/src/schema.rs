@@ -631,7 +631,7 @@ mod tests {
     fn lists_and_maps_have_no_default() {
         fn walk(b: &BlockSchema) {
             for a in b.attrs {
-                if matches!(a.ty, Ty::Strings | Ty::StringMap | Ty::Refs(_)) {
+                if matches!(a.ty, Ty::Strings | Ty::StringMap | Ty::Refs(_) | Ty::Cidrs | Ty::PortMap) {
                     assert!(
                         matches!(a.default, Default::None | Default::Required),
                         "{}.{} has a default",
