@@ -31,8 +31,8 @@ pub fn map_with<I: Send, S, T: Send>(
 }
 
 /// Splits the items into [`threads_for`]`(threads, items.len())` contiguous runs of about the
-/// same length, maps each whole run with `f` on a thread of its own and returns the results in
-/// run order.
+/// same length, maps each whole run with `f` on a thread of its own (the first on the calling
+/// thread) and returns the results in run order.
 fn map_runs<I: Send, T: Send>(items: Vec<I>, threads: usize, f: impl Fn(Vec<I>) -> T + Sync) -> Vec<T> {
     let threads = threads_for(threads, items.len());
     if threads == 1 {
@@ -46,11 +46,14 @@ fn map_runs<I: Send, T: Send>(items: Vec<I>, threads: usize, f: impl Fn(Vec<I>) 
         let last = (rest.len() - 1) / chunk * chunk;
         runs.push(rest.split_off(last));
     }
-    runs.push(rest);
     runs.reverse();
+    // The calling thread maps the first run itself: one thread fewer to start, and its
+    // allocator reuses the memory that earlier stages freed on it, which a new thread cannot.
     std::thread::scope(|scope| {
         let workers: Vec<_> = runs.into_iter().map(|run| scope.spawn(|| f(run))).collect();
-        workers.into_iter().map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        let mut results = vec![f(rest)];
+        results.extend(workers.into_iter().map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))));
+        results
     })
 }
 
