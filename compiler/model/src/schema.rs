@@ -162,9 +162,10 @@ impl BlockSchema {
     }
 }
 
-/// Whether two attribute names are the same. Bodies are searched by attribute name for every
-/// attribute read (millions of times in a fleet), and names of one length mostly differ in
-/// their first letter: comparing it first spares most comparisons of the whole text.
+/// Whether two attribute names (or object keys) are the same. Bodies and objects are searched
+/// by name for every attribute read (millions of times in a fleet), and names of one length
+/// mostly differ in their first letter: comparing it first spares most comparisons of the
+/// whole text.
 #[inline]
 pub fn same_name(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b

@@ -298,10 +298,10 @@ impl Object {
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        // Most objects are a handful of entries: comparing lengths first, a scan compares the
-        // text of one key or two where a binary search compares three.
+        // Most objects are a handful of entries: a scan, comparing length and first letter
+        // first, compares the text of one key where a binary search compares three.
         if self.0.len() <= SCANNED {
-            return self.0.iter().find(|(k, _)| k.len() == key.len() && k.as_str() == key).map(|(_, v)| v);
+            return self.0.iter().find(|(k, _)| crate::schema::same_name(k, key)).map(|(_, v)| v);
         }
         self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok().map(|i| &self.0[i].1)
     }

@@ -6,7 +6,7 @@
 //! cycle with its path.
 
 use crate::load::Program;
-use crate::lower::{Lowered, Path};
+use crate::lower::{Lowered, Path, is_iterator, push_scalar};
 use crate::{
     Attr, AttrSite, Body, Inputs, NestedBlock, Resolved, ResolvedOutput, Resolving, Resource, functions, types::Type,
 };
@@ -1322,11 +1322,7 @@ impl<'p> Evaluator<'p> {
         if let Some(binding) = self.nested_binding(obj, name) {
             return Some(binding);
         }
-        let binding = self.insts[self.objs[obj].inst].binding.as_ref()?;
-        match (name, binding) {
-            ("each", Binding::Each { .. }) | ("count", Binding::Count(_)) => Some(binding),
-            _ => None,
-        }
+        self.insts[self.objs[obj].inst].binding.as_ref().filter(|b| is_iterator(name, b))
     }
 
     /// Resolves `ops` against an object: nested blocks, then an attribute. Returns the value
@@ -1826,12 +1822,10 @@ impl<'p> Evaluator<'p> {
     }
 
     fn push_template_value(&mut self, out: &mut String, v: &Value, span: Span) -> Result<(), Reported> {
+        if push_scalar(out, v) {
+            return Ok(());
+        }
         match v {
-            Value::String(s) => out.push_str(s),
-            Value::Number(n) => {
-                let _ = berth_model::write_number(out, *n);
-            }
-            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Ref(r) if r.attribute.is_empty() => out.push_str(&r.address.to_string()),
             Value::Ref(r) => {
                 self.diags.push(
@@ -2060,9 +2054,7 @@ impl<'p> Evaluator<'p> {
                     BindingSource::Call(m) => self.modinsts[m].binding.as_ref(),
                     BindingSource::None => None,
                 };
-                let Some(binding) = binding
-                    .filter(|b| matches!((root, b), ("each", Binding::Each { .. }) | ("count", Binding::Count(_))))
-                else {
+                let Some(binding) = binding.filter(|b| is_iterator(root, b)) else {
                     let which = if root == "each" { "for_each" } else { "count" };
                     self.diags.push(
                         Diagnostic::error(

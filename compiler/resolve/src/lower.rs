@@ -80,18 +80,36 @@ impl<'p> Lowered<'p> {
                 for part in parts.iter() {
                     match part {
                         Part::Literal(text) => out.push_str(text),
-                        Part::Field(field) => match &*field.value(&binding)? {
-                            Value::String(s) => out.push_str(s),
-                            Value::Number(n) => berth_model::write_number(&mut out, *n).ok()?,
-                            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-                            _ => return None,
-                        },
+                        Part::Field(field) => {
+                            if !push_scalar(&mut out, &*field.value(&binding)?) {
+                                return None;
+                            }
+                        }
                     }
                 }
                 (out.len() <= MAX_TEMPLATE).then(|| Value::string(out))
             }
         }
     }
+}
+
+/// Appends a string, number or bool to a template's text as the template writes it; false
+/// (and nothing written) for any other value.
+pub(crate) fn push_scalar(out: &mut String, value: &Value) -> bool {
+    match value {
+        Value::String(s) => out.push_str(s),
+        Value::Number(n) => {
+            let _ = berth_model::write_number(out, *n);
+        }
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        _ => return false,
+    }
+    true
+}
+
+/// Whether `binding` is the iterator `name` (`each` of a `for_each`, `count` of a `count`).
+pub(crate) fn is_iterator(name: &str, binding: &Binding) -> bool {
+    matches!((name, binding), ("each", Binding::Each { .. }) | ("count", Binding::Count(_)))
 }
 
 impl<'p> Path<'p> {
